@@ -1,0 +1,8 @@
+import { readFileSync } from 'node:fs'
+
+export function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}

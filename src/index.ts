@@ -1,0 +1,5 @@
+/**
+ * Pigment's programmatic entry point.
+ * @module
+ */
+export * as engine from './engine/index.js'
