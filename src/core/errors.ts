@@ -5,7 +5,7 @@
  * @module
  */
 
-interface ErrorSpec {
+export interface ErrorSpec {
   readonly httpStatus: number
   readonly retryable: boolean
 }
@@ -29,6 +29,50 @@ const CATALOG = {
   DEVICE_UNAVAILABLE: { httpStatus: 503, retryable: false },
   /** No model was named and no default model is configured. */
   MODEL_NOT_CONFIGURED: { httpStatus: 500, retryable: false },
+
+  // Requests and resources (the HTTP layer)
+  /** The request body or query failed validation; `field` names the offending path. */
+  VALIDATION_FAILED: { httpStatus: 400, retryable: false },
+  /** No such resource (route, id). */
+  NOT_FOUND: { httpStatus: 404, retryable: false },
+  /** The resource existed but its retention period has passed, so its record and images are gone. */
+  GONE: { httpStatus: 410, retryable: false },
+  /** The resource is not in a state that allows this action (e.g. cancel a finished job). */
+  CONFLICT: { httpStatus: 409, retryable: false },
+  /** The request body is larger than the server accepts. */
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false },
+  /** The request body's content type is not one the route reads. */
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, retryable: false },
+  /** The queue is at its length limit; `retryAfterSeconds` estimates when a slot frees up. */
+  QUEUE_FULL: { httpStatus: 429, retryable: true },
+  /** The server cannot take work right now (starting, shutting down, database unreachable). */
+  UNAVAILABLE: { httpStatus: 503, retryable: true },
+  /** A bug: anything not in this catalog ends up here, with the original error as `cause`. */
+  INTERNAL: { httpStatus: 500, retryable: false },
+
+  // Jobs
+  /** No job with that id (or not one the caller may see). */
+  JOB_NOT_FOUND: { httpStatus: 404, retryable: false },
+  /** The job was canceled; also the abort reason a running job sees when it is canceled. */
+  JOB_CANCELED: { httpStatus: 409, retryable: false },
+  /** A worker's lease on a running job expired or was taken over; the worker must drop the job. */
+  JOB_LEASE_LOST: { httpStatus: 409, retryable: false },
+  /** A worker stopped responding while running the job and the job has no attempts left. */
+  JOB_STALLED: { httpStatus: 500, retryable: true },
+  /** The worker is stopping; the job goes back to the queue (never shown as a job's final error). */
+  JOB_INTERRUPTED: { httpStatus: 503, retryable: true },
+
+  // Storage and assets
+  /** A storage key is empty, absolute, contains `..` or characters outside `[A-Za-z0-9._/-]`. */
+  STORAGE_BAD_KEY: { httpStatus: 400, retryable: false },
+  /** Reading or writing image bytes failed (disk, S3). */
+  STORAGE_FAILED: { httpStatus: 503, retryable: true },
+  /** A signed file URL is malformed or its signature does not match. */
+  STORAGE_BAD_SIGNATURE: { httpStatus: 403, retryable: false },
+  /** A signed file URL has expired. */
+  STORAGE_URL_EXPIRED: { httpStatus: 410, retryable: false },
+  /** No asset with that id. */
+  ASSET_NOT_FOUND: { httpStatus: 404, retryable: false },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof CATALOG
@@ -38,6 +82,8 @@ export interface ErrorExtra {
   readonly field?: string
   readonly details?: Readonly<Record<string, unknown>>
   readonly cause?: unknown
+  /** For QUEUE_FULL / UNAVAILABLE: when a retry may succeed (the `Retry-After` header). */
+  readonly retryAfterSeconds?: number
 }
 
 export class PigmentError extends Error {
@@ -46,6 +92,7 @@ export class PigmentError extends Error {
   readonly retryable: boolean
   readonly field?: string
   readonly details?: Readonly<Record<string, unknown>>
+  readonly retryAfterSeconds?: number
 
   constructor(code: ErrorCode, message: string, extra: ErrorExtra = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
@@ -55,6 +102,7 @@ export class PigmentError extends Error {
     this.retryable = CATALOG[code].retryable
     if (extra.field !== undefined) this.field = extra.field
     if (extra.details !== undefined) this.details = extra.details
+    if (extra.retryAfterSeconds !== undefined) this.retryAfterSeconds = extra.retryAfterSeconds
   }
 }
 
@@ -72,4 +120,18 @@ export const errors = Object.freeze(
 
 export function isPigmentError(value: unknown, code?: ErrorCode): value is PigmentError {
   return value instanceof PigmentError && (code === undefined || value.code === code)
+}
+
+/** The HTTP status and retryability of a code, e.g. for documentation or OpenAPI responses. */
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return CATALOG[code]
+}
+
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(CATALOG) as ErrorCode[])
+
+/** Any thrown value as a PigmentError: catalog errors pass through, anything else is INTERNAL with `cause`. */
+export function toPigmentError(value: unknown): PigmentError {
+  if (value instanceof PigmentError) return value
+  const message = value instanceof Error ? value.message : String(value)
+  return new PigmentError('INTERNAL', message, { cause: value })
 }
