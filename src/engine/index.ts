@@ -5,4 +5,22 @@
 
 export type { DiscreteSamplingOptions, FlowSamplingOptions, RawModel } from './model-sampling.js'
 export { discreteSampling, flowSampling, maxDenoise, wrapModel } from './model-sampling.js'
+export type { SchedulerName } from './schedules/index.js'
+export {
+  betaSigmas,
+  computeSigmas,
+  DISCARD_PENULTIMATE_SIGMA_SAMPLERS,
+  ddimUniformSigmas,
+  exponentialSigmas,
+  isSchedulerName,
+  karrasSigmas,
+  klOptimalSigmas,
+  linearQuadraticSigmas,
+  normalSigmas,
+  partialDenoiseSigmas,
+  SCHEDULER_NAMES,
+  samplerSigmas,
+  sgmUniformSigmas,
+  simpleSigmas,
+} from './schedules/index.js'
 export type { Denoiser, ModelSampling, NoiseSource, Prediction, SampleOptions, StepInfo } from './types.js'
