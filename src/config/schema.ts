@@ -1,0 +1,84 @@
+/**
+ * The one typed configuration object of `pigment serve`, with its defaults. Loaded once at startup by
+ * `load.ts` (defaults < config file < `PIGMENT_*` environment < CLI flags) and never re-read.
+ * Durations are stored in seconds, sizes in bytes; the loader accepts friendlier spellings ('1h', '20mb').
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const StorageSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
+    bucket: Type.String({ default: '' }),
+    prefix: Type.String({ default: '' }),
+    /** Empty = AWS; set for MinIO, B2, R2 … */
+    endpoint: Type.String({ default: '' }),
+    region: Type.String({ default: 'us-east-1' }),
+    forcePathStyle: Type.Boolean({ default: false }),
+    /** How long a signed image URL stays valid. */
+    urlTtlSeconds: Type.Number({ minimum: 1, maximum: 7 * 24 * 3600, default: 3600 }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const LimitsSchema = Type.Object(
+  {
+    /** width × height of one image. */
+    maxPixels: Type.Integer({ minimum: 64 * 64, default: 2048 * 2048 }),
+    maxSteps: Type.Integer({ minimum: 1, maximum: 10_000, default: 150 }),
+    /** Images per request (n). */
+    maxImages: Type.Integer({ minimum: 1, maximum: 1000, default: 8 }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65_535, default: 7860 }),
+    /** Holds the SQLite database, local images, caches and the URL-signing secret. */
+    dataDir: Type.String({ minLength: 1, default: '.pigment-data' }),
+    /** Model folders or registry names; empty = the built-in model when the package ships one. */
+    models: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Extra names for models: alias → model name. */
+    aliases: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), { default: {} }),
+    /** Model used when a request names none; empty = the first configured model. */
+    defaultModel: Type.String({ default: '' }),
+    /** In-process workers; 0 runs the API only (another process works the queue). */
+    workers: Type.Integer({ minimum: 0, maximum: 64, default: 1 }),
+    /** How long finished jobs and their images are kept. */
+    retentionSeconds: Type.Number({ minimum: 0, default: 3600 }),
+    /** Queued jobs beyond which submissions get 429 with Retry-After. */
+    queueLimit: Type.Integer({ minimum: 1, default: 100 }),
+    /** Bounded wait of a synchronous request before it answers 202 with the job. */
+    syncTimeoutSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 60 }),
+    /** Empty = a SQLite file in dataDir; `sqlite:PATH` or `postgres://…`. */
+    databaseUrl: Type.String({ default: '' }),
+    storage: StorageSchema,
+    /** Base of the signed image URLs handed to clients; empty = http://host:port. */
+    publicBaseUrl: Type.String({ default: '' }),
+    logLevel: Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { default: 'info' },
+    ),
+    /** false keeps prompt text out of info-level logs. */
+    logPrompts: Type.Boolean({ default: true }),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 1024 ** 3, default: 1024 * 1024 }),
+    limits: LimitsSchema,
+    /** Runs per job before it fails for good (crash recovery and retryable errors). */
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+    /** On SIGTERM/SIGINT, how long running jobs may finish before they are requeued. */
+    graceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30 }),
+    /** Low-resolution preview every k steps on the event stream; 0 = none. */
+    previewEvery: Type.Integer({ minimum: 0, default: 0 }),
+    /** Memory budget of loaded models (LRU beyond it); 0 = no limit. */
+    modelMemoryBytes: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>
+export type StorageConfig = Config['storage']
+export type LimitsConfig = Config['limits']
