@@ -50,6 +50,20 @@ const CATALOG = {
   /** A bug: anything not in this catalog ends up here, with the original error as `cause`. */
   INTERNAL: { httpStatus: 500, retryable: false },
 
+  // Auth and API dialects
+  /** No API key, or one the server does not know. */
+  AUTH_UNAUTHORIZED: { httpStatus: 401, retryable: false },
+  /** The key is valid but its role does not allow this operation. */
+  AUTH_FORBIDDEN: { httpStatus: 403, retryable: false },
+  /** The key's credit balance cannot pay for the request (Segmind answers 406, as its API documents). */
+  CREDITS_INSUFFICIENT: { httpStatus: 402, retryable: false },
+  /** A foreign API documents this parameter value but Pigment cannot honour it; `field` names it. */
+  DIALECT_UNSUPPORTED_PARAM: { httpStatus: 400, retryable: false },
+  /** A feature a foreign API documents that this server does not provide (e.g. ComfyUI passthrough). */
+  FEATURE_UNAVAILABLE: { httpStatus: 501, retryable: false },
+  /** A synchronous request's bounded wait ran out before its job finished (APIs with no async answer). */
+  REQUEST_TIMEOUT: { httpStatus: 504, retryable: true },
+
   // Jobs
   /** No job with that id (or not one the caller may see). */
   JOB_NOT_FOUND: { httpStatus: 404, retryable: false },
