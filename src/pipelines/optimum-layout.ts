@@ -60,7 +60,7 @@ function schedulerSampling(config: Record<string, unknown> | undefined, file: st
       ...base.sampling,
       betaStart: numberOr(config.beta_start, base.sampling.betaStart),
       betaEnd: numberOr(config.beta_end, base.sampling.betaEnd),
-      betaSchedule: schedule,
+      betaSchedule: schedule as 'scaled_linear' | 'linear',
     },
   }
 }
