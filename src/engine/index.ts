@@ -5,6 +5,9 @@
 
 export type { DiscreteSamplingOptions, FlowSamplingOptions, RawModel } from './model-sampling.js'
 export { discreteSampling, flowSampling, maxDenoise, wrapModel } from './model-sampling.js'
+export type { Seed } from './rng/mt19937.js'
+export { Mt19937 } from './rng/mt19937.js'
+export { createNoiseSource, TorchGenerator, torchRandn } from './rng/torch-randn.js'
 export type { SchedulerName } from './schedules/index.js'
 export {
   betaSigmas,
