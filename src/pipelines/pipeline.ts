@@ -20,6 +20,11 @@ export interface GenerateHooks {
   readonly onProgress?: (progress: PipelineProgress) => void
   /** Ask for previews every k steps (0 = none). */
   readonly previewEvery?: number
+  /**
+   * After an out-of-memory failure, retry at a smaller size (area halved each time, down to the model's minimum)
+   * instead of failing; the images then carry `downscaledFrom`. Off unless the caller allows it.
+   */
+  readonly allowDownscaleOnOom?: boolean
 }
 
 /** One decoded image: 8-bit RGB, row-major. */
@@ -28,6 +33,8 @@ export interface RawImage {
   readonly height: number
   readonly rgb: Uint8Array
   readonly seed: number
+  /** Set when an out-of-memory retry made the image smaller than requested: the size that was asked for. */
+  readonly downscaledFrom?: { readonly width: number; readonly height: number }
 }
 
 export interface ImagePipeline {
