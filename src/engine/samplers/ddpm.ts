@@ -1,0 +1,44 @@
+/**
+ * DDPM ancestral sampling written in the VE frame, ComfyUI `sample_ddpm`.
+ * @module
+ */
+import type { Denoiser } from '../types.js'
+import { endStep, evaluate, type SamplerOptions } from './common.js'
+
+/**
+ * The DDPM posterior step (Ho et al. 2020, Algorithm 2) on the VP view of the state: with ᾱ = 1/(1+σ²) and
+ * α = ᾱ/ᾱ', μ = (x_vp − (1−α)ε/√(1−ᾱ))/√α, plus √((1−α)(1−ᾱ')/(1−ᾱ))·n while σ' > 0; the result is scaled back
+ * by √(1+σ'²). ComfyUI applies these VE formulas to every model type.
+ */
+export async function sampleDdpm(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  const x = input.slice()
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigma = sigmas[i]
+    const sigmaNext = sigmas[i + 1]
+    const denoised = await evaluate(denoise, x, sigma)
+    const alphaCumprod = 1 / (sigma * sigma + 1)
+    const alphaCumprodNext = 1 / (sigmaNext * sigmaNext + 1)
+    const alpha = alphaCumprod / alphaCumprodNext
+    const toVp = 1 / Math.sqrt(1 + sigma ** 2)
+    const meanScale = Math.sqrt(1 / alpha)
+    const epsScale = (1 - alpha) / Math.sqrt(1 - alphaCumprod)
+    const back = sigmaNext !== 0 ? Math.sqrt(1 + sigmaNext ** 2) : 1
+    for (let k = 0; k < x.length; k++) {
+      const eps = (x[k] - denoised[k]) / sigma
+      x[k] = meanScale * (x[k] * toVp - epsScale * eps)
+    }
+    if (sigmaNext > 0) {
+      const n = options.noise(x.length)
+      const std = Math.sqrt(((1 - alpha) * (1 - alphaCumprodNext)) / (1 - alphaCumprod))
+      for (let k = 0; k < x.length; k++) x[k] += std * n[k]
+    }
+    if (back !== 1) for (let k = 0; k < x.length; k++) x[k] *= back
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}

@@ -1,0 +1,91 @@
+/**
+ * DPM-Solver++(2S) ancestral: a second-order single-step exponential-integrator move to σ_down, then noise
+ * back up to σ'. Flow models use ComfyUI's RF variant.
+ * @module
+ */
+import type { Denoiser } from '../types.js'
+import { ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
+
+/**
+ * DPM-Solver++(2S) (Lu et al. 2022, "DPM-Solver++", Algorithm 1 with r = ½) in t = −log σ, k-diffusion
+ * `sample_dpmpp_2s_ancestral`: x₂ = (σ_s/σ)x − expm1(−h/2)·D, x ← (σ_down/σ)x − expm1(−h)·D(x₂, σ_s).
+ * The step to σ_down = 0 is Euler (= D). Noise is added whenever σ' > 0.
+ */
+export async function sampleDpmppTwoSAncestral(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  if (options.flow) return sampleDpmppTwoSAncestralRf(denoise, input, sigmas, options)
+  const eta = options.eta ?? 1
+  const x = input.slice()
+  const midpoint = new Float32Array(x.length)
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigma = sigmas[i]
+    const sigmaNext = sigmas[i + 1]
+    let denoised = await evaluate(denoise, x, sigma)
+    const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmaNext, eta)
+    if (sigmaDown === 0) {
+      x.set(denoised)
+    } else {
+      const t = -Math.log(sigma)
+      const h = -Math.log(sigmaDown) - t
+      const s = t + h / 2
+      const sigmaS = Math.exp(-s)
+      const a = sigmaS / sigma
+      const b = -Math.expm1(-h / 2)
+      for (let k = 0; k < x.length; k++) midpoint[k] = a * x[k] + b * denoised[k]
+      denoised = await evaluate(denoise, midpoint, sigmaS)
+      const ratio = sigmaDown / sigma
+      const c = -Math.expm1(-h)
+      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k]
+    }
+    if (sigmaNext > 0) {
+      const n = options.noise(x.length)
+      const amount = options.sNoise * sigmaUp
+      for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+    }
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}
+
+/**
+ * ComfyUI `sample_dpmpp_2s_ancestral_RF`: the same two stages written as interpolations toward D with the flow
+ * half-log-SNR λ = log((1−σ)/σ); a first σ of exactly 1 uses the midpoint σ_s = 0.9999 (λ(1) is −∞).
+ */
+async function sampleDpmppTwoSAncestralRf(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  const eta = options.eta ?? 1
+  const lambdaOf = (sigma: number) => Math.log((1 - sigma) / sigma)
+  const x = input.slice()
+  const midpoint = new Float32Array(x.length)
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigma = sigmas[i]
+    const sigmaNext = sigmas[i + 1]
+    let denoised = await evaluate(denoise, x, sigma)
+    const { sigmaDown, alphaRatio, renoise } = rfAncestralStep(sigma, sigmaNext, eta)
+    if (sigmaNext === 0) {
+      x.set(denoised)
+    } else {
+      const sigmaS = sigma === 1 ? 0.9999 : 1 / (1 + Math.exp((lambdaOf(sigma) + lambdaOf(sigmaDown)) / 2))
+      const midRatio = sigmaS / sigma
+      for (let k = 0; k < x.length; k++) midpoint[k] = midRatio * x[k] + (1 - midRatio) * denoised[k]
+      denoised = await evaluate(denoise, midpoint, sigmaS)
+      const ratio = sigmaDown / sigma
+      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
+    }
+    if (sigmaNext > 0 && eta > 0) {
+      const n = options.noise(x.length)
+      const amount = options.sNoise * renoise
+      for (let k = 0; k < x.length; k++) x[k] = alphaRatio * x[k] + amount * n[k]
+    }
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}

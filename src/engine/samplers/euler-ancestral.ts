@@ -1,0 +1,69 @@
+/**
+ * Euler ancestral: an Euler step to σ_down, then fresh noise back up to σ'. Flow models use ComfyUI's RF
+ * variant, which rescales the signal so the state stays of the form (1−σ)x0 + σn.
+ * @module
+ */
+import type { Denoiser } from '../types.js'
+import { addNoise, ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
+
+/**
+ * Ancestral sampling with Euler steps (k-diffusion `sample_euler_ancestral`, after Ho et al. 2020 / Song et al.
+ * 2021): σ → σ_down by Euler, then x += s_noise·σ_up·n. ComfyUI lands on D when σ_down = 0.
+ */
+export async function sampleEulerAncestral(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  if (options.flow) return sampleEulerAncestralRf(denoise, input, sigmas, options)
+  const eta = options.eta ?? 1
+  const x = input.slice()
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigma = sigmas[i]
+    const denoised = await evaluate(denoise, x, sigma)
+    const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmas[i + 1], eta)
+    if (sigmaDown === 0) {
+      x.set(denoised)
+    } else {
+      const dt = sigmaDown - sigma
+      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
+      addNoise(x, options.sNoise * sigmaUp, options)
+    }
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}
+
+/**
+ * ComfyUI `sample_euler_ancestral_RF`: x ← (σ_down/σ)x + (1 − σ_down/σ)D, then (η > 0) x ← (α'/α_down)x +
+ * s_noise·r·n. Lands on D when σ' = 0.
+ */
+async function sampleEulerAncestralRf(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  const eta = options.eta ?? 1
+  const x = input.slice()
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigma = sigmas[i]
+    const sigmaNext = sigmas[i + 1]
+    const denoised = await evaluate(denoise, x, sigma)
+    if (sigmaNext === 0) {
+      x.set(denoised)
+    } else {
+      const { sigmaDown, alphaRatio, renoise } = rfAncestralStep(sigma, sigmaNext, eta)
+      const ratio = sigmaDown / sigma
+      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
+      if (eta > 0) {
+        const n = options.noise(x.length)
+        const amount = options.sNoise * renoise
+        for (let k = 0; k < x.length; k++) x[k] = alphaRatio * x[k] + amount * n[k]
+      }
+    }
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}

@@ -1,0 +1,34 @@
+/**
+ * Latent Consistency Model sampling, ComfyUI `sample_lcm`.
+ * @module
+ */
+import type { Denoiser } from '../types.js'
+import { endStep, evaluate, type SamplerOptions } from './common.js'
+
+/**
+ * Multistep consistency sampling (Luo et al. 2023, "Latent Consistency Models", Algorithm 1; Song et al. 2023):
+ * jump to the estimate D, then re-noise it to σ' with the model's noise scaling — x = D + σ'n for SD-style
+ * models, x = σ'n + (1 − σ')D for flow models. The last step returns D.
+ */
+export async function sampleLcm(
+  denoise: Denoiser,
+  input: Float32Array,
+  sigmas: Float64Array,
+  options: SamplerOptions,
+): Promise<Float32Array> {
+  const x = input.slice()
+  for (let i = 0; i < sigmas.length - 1; i++) {
+    const sigmaNext = sigmas[i + 1]
+    const denoised = await evaluate(denoise, x, sigmas[i])
+    if (sigmaNext > 0) {
+      const n = options.noise(x.length)
+      const amount = sigmaNext * options.sNoise
+      const keep = options.flow ? 1 - sigmaNext : 1
+      for (let k = 0; k < x.length; k++) x[k] = amount * n[k] + keep * denoised[k]
+    } else {
+      x.set(denoised)
+    }
+    endStep(options, i, sigmas, x, denoised)
+  }
+  return x
+}
