@@ -3,11 +3,23 @@
  * @module
  */
 
+export type { BatchedModel, GuidedDenoiserOptions } from './guidance.js'
+export { cfgCombine, guidedDenoiser } from './guidance.js'
 export type { DiscreteSamplingOptions, FlowSamplingOptions, RawModel } from './model-sampling.js'
 export { discreteSampling, flowSampling, maxDenoise, wrapModel } from './model-sampling.js'
 export type { Seed } from './rng/mt19937.js'
 export { Mt19937 } from './rng/mt19937.js'
 export { createNoiseSource, TorchGenerator, torchRandn } from './rng/torch-randn.js'
+export { sample } from './sample.js'
+export type { DiffusersMapping, SamplerName, SamplerSpec } from './sampler-names.js'
+export {
+  DIFFUSERS_SCHEDULERS,
+  diffusersScheduler,
+  isStochastic,
+  resolveSampler,
+  resolveSamplerSpec,
+  SAMPLER_NAMES,
+} from './sampler-names.js'
 export type { SchedulerName } from './schedules/index.js'
 export {
   betaSigmas,
