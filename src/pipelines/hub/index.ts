@@ -2,7 +2,6 @@
  * Hugging Face hub client: list a repo, pull its files into a model folder (resumable, verified).
  * @module
  */
-export { modelsCacheDir, repoFolderName } from './cache-dir.js'
 export { HubError, type HubErrorCode } from './hub-error.js'
 export { DEFAULT_INCLUDE, matchesAny } from './include-patterns.js'
 export {
@@ -12,6 +11,7 @@ export {
   type PullProgress,
   type PullResult,
   pullModel,
+  repoFolderName,
   resolveUrl,
 } from './pull-model.js'
 export { listRepoFiles, type RepoFile, type RepoListing } from './repo-files.js'

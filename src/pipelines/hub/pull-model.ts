@@ -115,6 +115,11 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
   return { repo, revision, commit: listing.commit, dest, files: pulled }
 }
 
+/** `owner/name` → `owner--name`: the model-cache folder name, as the Hugging Face cache spells it. */
+export function repoFolderName(repo: string): string {
+  return repo.split('/').join('--')
+}
+
 /** `{endpoint}/{repo}/resolve/{revision}/{path}`, each path segment escaped, as huggingface_hub builds it. */
 export function resolveUrl(endpoint: string, repo: string, revision: string, path: string): string {
   const escapedPath = path.split('/').map(encodeURIComponent).join('/')
