@@ -58,6 +58,8 @@ export interface Job {
   readonly finishedAt: Date | null
   /** When a finished job's images and record expire. */
   readonly expiresAt: Date | null
+  /** A running job was asked to cancel and stops at its next step. */
+  readonly cancelRequested?: boolean
 }
 
 export interface Asset {

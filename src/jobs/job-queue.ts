@@ -57,12 +57,25 @@ export interface ClaimedJob {
 export interface JobConsumer {
   /** Moves the highest-priority, oldest queued job to running; null when none (or none for these models). */
   claim(workerId: string, models?: readonly string[]): Promise<ClaimedJob | null>
-  progress(id: string, lease: string, progress: JobProgress): Promise<void>
+  /** Records progress and extends the lease; `previewPng` (base64 PNG) rides along on the event only. */
+  progress(
+    id: string,
+    lease: string,
+    progress: JobProgress,
+    options?: { readonly previewPng?: string },
+  ): Promise<void>
+  /**
+   * Extends the lease of a running job. Reports a cancel request (made in any process) and fires the
+   * claimed job's signal for it; throws JOB_LEASE_LOST when the job is no longer this lease's.
+   */
+  heartbeat(id: string, lease: string): Promise<{ readonly cancelRequested: boolean }>
   complete(id: string, lease: string, assetIds: readonly string[]): Promise<Job>
   /** retryable + attempts left → back to queued; otherwise failed. */
   fail(id: string, lease: string, error: JobError, options: { readonly retryable: boolean }): Promise<Job>
   /** Puts a running job back in the queue without counting an attempt (graceful shutdown). */
   requeue(id: string, lease: string): Promise<Job>
+  /** Ends a running job whose cancel was requested as canceled (the worker stopped and stored nothing). */
+  acknowledgeCancel(id: string, lease: string): Promise<Job>
   /** Resolves when a job may be waiting (new submission or a requeue), or after timeoutMs. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>
 }
