@@ -99,8 +99,8 @@ export function errorBody(error: PigmentError): ErrorBody {
   }
 }
 
-/** The root error handler: renders the Pigment error shape and logs bugs with their stack. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+/** The root error handler: renders the Pigment error shape, logs bugs with their stack, returns what it sent. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): PigmentError {
   const pigment = toHttpError(error)
   if (pigment.httpStatus >= 500) {
     request.log.error({ err: error, code: pigment.code }, 'request failed')
@@ -115,6 +115,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       ? errorBody(errors.INTERNAL(`internal error (request ${request.id}); see the server log`))
       : errorBody(pigment)
   void reply.code(pigment.httpStatus).type('application/json; charset=utf-8').send(body)
+  return pigment
 }
 
 /** Unknown routes answer in the same shape. */

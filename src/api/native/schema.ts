@@ -9,10 +9,12 @@ import { type Static, Type } from '@sinclair/typebox'
 /** Record ids (see core/ids.ts): anything else, `..` included, is rejected before any lookup. */
 export const IdSchema = Type.String({ pattern: '^[0-9a-hjkmnp-tv-z]{26}$', description: 'record id' })
 export const IdParams = Type.Object({ id: IdSchema })
+export type IdParams = Static<typeof IdParams>
 
 export const ModelIdParams = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'model name or alias' }),
 })
+export type ModelIdParams = Static<typeof ModelIdParams>
 
 export const OutputFormatSchema = Type.Union([
   Type.Literal('png'),

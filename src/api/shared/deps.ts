@@ -1,0 +1,71 @@
+/**
+ * What the HTTP layer needs from the rest of the server, as small role interfaces. `buildApp(deps)` takes
+ * these; the serve command wires the real queue, stores and models in, route tests wire fakes. Every
+ * dialect plugin receives the same `ApiDeps`.
+ * @module
+ */
+import type { Config } from '../../config/schema.js'
+import type { Asset } from '../../core/job.js'
+import type { ModelProfile } from '../../jobs/canonicalize.js'
+import type { JobEvents, JobProducer } from '../../jobs/job-queue.js'
+import type { BlobStore } from '../../storage/blob-store.js'
+import type { Authenticator } from '../auth.js'
+import type { PigmentMetrics } from './pigment-metrics.js'
+
+export interface ModelSummary {
+  readonly name: string
+  readonly family: string
+  readonly aliases: readonly string[]
+  readonly loaded: boolean
+  readonly isDefault: boolean
+  readonly defaults: Readonly<Record<string, unknown>>
+  readonly limits: Readonly<Record<string, unknown>>
+}
+
+/** The configured models, by name and alias. */
+export interface ModelCatalog {
+  list(): Promise<readonly ModelSummary[]>
+  /**
+   * Defaults and limits of a model by name or alias (undefined = the default model). Throws MODEL_NOT_FOUND
+   * naming `model`, or MODEL_NOT_CONFIGURED when the server has no model at all.
+   */
+  profile(name: string | undefined): Promise<ModelProfile>
+  /** Loads the model ahead of its first job; resolves once it is loaded. */
+  warmup(name: string): Promise<{ readonly model: string; readonly seconds: number }>
+  /** For /readyz: a model is loaded or loadable. */
+  readiness(): Promise<{ readonly ready: boolean; readonly reason?: string }>
+}
+
+/** Asset records (the bytes live in the BlobStore under `asset.key`). */
+export interface AssetRecords {
+  get(id: string): Promise<Asset | null>
+  /** The job's assets in image order. */
+  listForJob(jobId: string): Promise<readonly Asset[]>
+  /** Removes the record and its bytes; null when unknown. */
+  delete(id: string): Promise<Asset | null>
+}
+
+/** Serves local-store images through signed URLs (absent with S3, whose URLs point at the bucket). */
+export interface SignedFiles {
+  /** The storage key a signed `/files/…` URL grants; throws STORAGE_BAD_SIGNATURE / STORAGE_URL_EXPIRED. */
+  verify(pathAndQuery: string): string
+}
+
+export interface ServerState {
+  /** False once shutdown began: new generations get 503 while running ones finish. */
+  readonly accepting: boolean
+}
+
+export interface ApiDeps {
+  readonly config: Config
+  readonly jobs: JobProducer & JobEvents
+  readonly assets: AssetRecords
+  readonly storage: BlobStore
+  readonly signedFiles?: SignedFiles
+  readonly models: ModelCatalog
+  readonly authenticate: Authenticator
+  readonly metrics: PigmentMetrics
+  /** Throws when the records database cannot be reached (for /readyz). */
+  probeDatabase(): Promise<void>
+  readonly state: ServerState
+}

@@ -1,0 +1,76 @@
+/**
+ * `buildApp(deps)`: the Fastify instance with every plugin and route, ready for `listen` or `inject`. It
+ * never listens and never opens anything itself; `server/` composes the real dependencies, route tests
+ * pass fakes.
+ * @module
+ */
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { handleError, handleNotFound } from './api/errors.js'
+import { nativeApi } from './api/native/index.js'
+import type { ApiDeps } from './api/shared/deps.js'
+import { opsRoutes } from './api/shared/ops-routes.js'
+import { readPackageVersion } from './cli/version.js'
+
+export interface AppOptions {
+  /** A pino logger; none = silent (tests). */
+  readonly logger?: FastifyBaseLogger
+}
+
+/** Incoming ids are kept when they look like ids, so one request can be followed across proxies. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (raw) => {
+      const given = raw.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    routerOptions: { maxParamLength: 200 },
+    // Without this, a kept-alive idle socket holds `close()` open for the whole keep-alive timeout.
+    forceCloseConnections: 'idle',
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request, reply)
+    },
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const sent = handleError(error, request, reply)
+    deps.metrics.countError(sent.code, 'http')
+  })
+  app.setNotFoundHandler(handleNotFound)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.countRequest({ method: request.method, status: String(reply.statusCode) })
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Pigment',
+        version: readPackageVersion(),
+        description:
+          'Self-hosted image generation. Native API under /api; errors are {error: {code, message, field?}}.',
+      },
+      tags: [
+        { name: 'native', description: 'Generations, jobs, assets and models' },
+        { name: 'operations', description: 'Health, readiness, metrics and signed image files' },
+      ],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(async (scope) => opsRoutes(scope, deps))
+  await app.register(async (scope) => nativeApi(scope, deps))
+  return app
+}
