@@ -3,6 +3,8 @@
  * @module
  */
 import { Command } from 'commander'
+import { addGenerateCommand } from './commands/generate.js'
+import { modelsCommand } from './commands/models.js'
 import { readPackageVersion } from './version.js'
 
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .description('Self-hosted image generation: diffusion models in-process, drop-in image APIs.')
     .version(readPackageVersion())
     .showHelpAfterError()
+  addGenerateCommand(program)
+  program.addCommand(modelsCommand())
   return program
 }
 

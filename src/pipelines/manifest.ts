@@ -15,12 +15,16 @@ export interface ModelManifest {
   readonly name: string
   readonly family: ModelFamily
   readonly prediction: Prediction
-  /** sd: the VP β schedule; flow: the time shift (SD3-style `shift`, 1 = none). */
+  /**
+   * sd: the VP β schedule; flow: the time shift (SD3-style `shift`, 1 = none) and the distilled guidance fed to
+   * a transformer that has a `guidance` input (FLUX dev; ignored otherwise).
+   */
   readonly sampling: {
     readonly betaStart: number
     readonly betaEnd: number
     readonly betaSchedule: 'scaled_linear' | 'linear'
     readonly shift: number
+    readonly guidance: number
   }
   /** Paths relative to the folder. */
   readonly components: {
@@ -67,7 +71,7 @@ export const FAMILY_DEFAULTS: Readonly<Record<ModelFamily, Omit<ModelManifest, '
   sd: {
     family: 'sd',
     prediction: 'eps',
-    sampling: { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', shift: 1 },
+    sampling: { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', shift: 1, guidance: 3.5 },
     components: {
       tokenizer: 'tokenizer',
       textEncoder: 'text_encoder/model.onnx',
@@ -90,7 +94,7 @@ export const FAMILY_DEFAULTS: Readonly<Record<ModelFamily, Omit<ModelManifest, '
   flow: {
     family: 'flow',
     prediction: 'flow',
-    sampling: { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', shift: 1 },
+    sampling: { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear', shift: 1, guidance: 3.5 },
     components: {
       tokenizer: 'tokenizer',
       textEncoder: 'text_encoder/model.onnx',

@@ -76,8 +76,9 @@ export function fluxTransformerGraph(w: SeededWeights, o: FlowGraphOptions): Uin
     tEmb,
   ])
   const h = g.node('Tanh', [sum])
-  const out = g.node('MatMul', [h, g.constant('proj_out.weight', [H, 64], w.matrix('dit.out', H, 64))])
-  g.node('Add', [out, g.node('Mul', [hidden, g.floats([], [0.5])])], {}, ['out_hidden_states'])
+  const out = g.node('MatMul', [h, g.constant('proj_out.weight', [H, 64], w.matrix('dit.out', H, 64, 0.3))])
+  // The input passes straight through (velocity ≈ x, as for a trained model early on), keeping latents in range.
+  g.node('Add', [out, hidden], {}, ['out_hidden_states'])
   g.output('out_hidden_states', 'float32', ['batch_size', 'image_tokens', 64])
   return g.toBytes()
 }

@@ -64,8 +64,9 @@ function conv1x1(
   x: string,
   cin: number,
   cout: number,
+  gain = 1,
 ): string {
-  const weight = g.constant(`${key}.weight`, [cout, cin, 1, 1], w.matrix(key, cin, cout))
+  const weight = g.constant(`${key}.weight`, [cout, cin, 1, 1], w.matrix(key, cin, cout, gain))
   const bias = g.constant(`${key}.bias`, [cout], w.uniform(`${key}.bias`, cout, 0.05))
   return g.node('Conv', [x, weight, bias], { kernel_shape: { ints: [1, 1] } })
 }
@@ -98,17 +99,21 @@ export function unetGraph(w: SeededWeights, o: SdGraphOptions): Uint8Array {
   for (let b = 0; b < o.blocks; b++) {
     h = g.node('Add', [h, g.node('Tanh', [conv1x1(g, w, `unet.block${b}`, h, C, C)])])
   }
-  const outPatched = conv1x1(g, w, 'unet.out', h, C, channels)
+  const outPatched = conv1x1(g, w, 'unet.out', h, C, channels, 0.3)
   const out =
     P === 1 ? outPatched : g.node('DepthToSpace', [outPatched], { blocksize: { i: P }, mode: { s: 'DCR' } })
-  // Half the input passes straight through, so the "noise prediction" tracks the sample like a real UNet's.
-  g.node('Add', [out, g.node('Mul', [sample, g.floats([], [0.5])])], {}, ['out_sample'])
+  // The input passes straight through, so the "noise prediction" tracks the noisy sample like a trained UNet's
+  // and the final latent stays in a range the VAE turns into colours rather than saturated noise.
+  g.node('Add', [out, sample], {}, ['out_sample'])
   g.output('out_sample', 'float32', ['batch_size', L, 'height', 'width'])
   return g.toBytes()
 }
 
-/** `latent_sample` [B,C,h,w] → `sample` [B,3,8h,8w] in (−1, 1). Shared by both families (C = 4 or 16). */
-export function vaeDecoderGraph(w: SeededWeights, channels: number): Uint8Array {
+/**
+ * `latent_sample` [B,C,h,w] → `sample` [B,3,8h,8w] in (−1, 1). Shared by both families (C = 4 or 16); `gain`
+ * offsets the family's latent scaling so that colours do not saturate.
+ */
+export function vaeDecoderGraph(w: SeededWeights, channels: number, gain: number): Uint8Array {
   const g = new GraphBuilder('vae_decoder')
   const latent = g.input('latent_sample', 'float32', [
     'batch_size',
@@ -116,7 +121,7 @@ export function vaeDecoderGraph(w: SeededWeights, channels: number): Uint8Array 
     'latent_height',
     'latent_width',
   ])
-  const expanded = conv1x1(g, w, 'vae.out', latent, channels, 3 * 64)
+  const expanded = conv1x1(g, w, 'vae.out', latent, channels, 3 * 64, gain)
   const pixels = g.node('DepthToSpace', [expanded], { blocksize: { i: 8 }, mode: { s: 'DCR' } })
   g.node('Tanh', [pixels], {}, ['sample'])
   g.output('sample', 'float32', ['batch_size', 3, 'height', 'width'])

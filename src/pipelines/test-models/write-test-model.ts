@@ -75,7 +75,7 @@ function sdFiles(o: TestModelOptions, w: SeededWeights): Record<string, string |
     }),
     'text_encoder/model.onnx': clipTextEncoderGraph(w, graph),
     'unet/model.onnx': unetGraph(w, graph),
-    'vae_decoder/model.onnx': vaeDecoderGraph(w, 4),
+    'vae_decoder/model.onnx': vaeDecoderGraph(w, 4, 0.2),
     'README.md': README('sd'),
   }
   for (const [name, text] of Object.entries(tokenizer.files)) files[`tokenizer/${name}`] = text
@@ -105,7 +105,7 @@ function flowFiles(w: SeededWeights): Record<string, string | Uint8Array> {
     }),
     'text_encoder/model.onnx': t5EncoderGraph(w, graph),
     'transformer/model.onnx': fluxTransformerGraph(w, graph),
-    'vae_decoder/model.onnx': vaeDecoderGraph(w, 16),
+    'vae_decoder/model.onnx': vaeDecoderGraph(w, 16, 0.4),
     'tokenizer/tokenizer.json': tokenizer.json,
     'tokenizer/tokenizer_config.json': json({ eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>' }),
     'README.md': README('flow'),

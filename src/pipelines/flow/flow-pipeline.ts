@@ -1,0 +1,144 @@
+/**
+ * Rectified-flow models in the FLUX / Chroma style: T5 tokenizer + encoder (with its padding mask), a DiT
+ * transformer on 2×2-packed 16-channel latents with position ids, flow sampling with a time shift, and the
+ * Flux VAE (latent /0.3611 + 0.1159). `generate` reads as its stages: validate → encode prompt → sigmas →
+ * initial noise → sample → decode → RGB. Seeds follow the sd pipeline: image i uses seed + i for its initial
+ * noise and its sampler noise.
+ * @module
+ */
+import { errors } from '../../core/errors.js'
+import type { ImageSettings } from '../../core/generation-request.js'
+import {
+  createNoiseSource,
+  flowSampling,
+  guidedDenoiser,
+  type ModelSampling,
+  maxDenoise,
+  sample,
+  samplerSigmas,
+  torchRandn,
+} from '../../engine/index.js'
+import { LruCache } from '../lru-cache.js'
+import type { ModelFolder } from '../model-folder.js'
+import type { GenerateHooks, ImagePipeline, RawImage } from '../pipeline.js'
+import { decodeLatent, latentShapeFor, stepReporter, withOomFallback } from '../pipeline-support.js'
+import { createSession, type Feed, type ModelSession, type SessionOptions } from '../session.js'
+import { loadT5Tokenizer, type PromptTokenizer } from '../text/prompt-tokenizer.js'
+import { validateSettings } from '../validate.js'
+import { type FlowTextEncoding, flowBatchedModel } from './flow-denoiser.js'
+
+const PROMPT_CACHE_SIZE = 32
+const REQUIRED_INPUTS = ['hidden_states', 'encoder_hidden_states', 'timestep', 'img_ids', 'txt_ids']
+
+export class FlowPipeline implements ImagePipeline {
+  readonly name: string
+  readonly family = 'flow' as const
+  readonly folder: ModelFolder
+  readonly #tokenizer: PromptTokenizer
+  readonly #textEncoder: ModelSession
+  readonly #transformer: ModelSession
+  readonly #vae: ModelSession
+  readonly #sampling: ModelSampling
+  readonly #prompts = new LruCache<string, Promise<FlowTextEncoding>>(PROMPT_CACHE_SIZE)
+
+  private constructor(
+    folder: ModelFolder,
+    tokenizer: PromptTokenizer,
+    sessions: { textEncoder: ModelSession; transformer: ModelSession; vae: ModelSession },
+  ) {
+    this.folder = folder
+    this.name = folder.manifest.name
+    this.#tokenizer = tokenizer
+    this.#textEncoder = sessions.textEncoder
+    this.#transformer = sessions.transformer
+    this.#vae = sessions.vae
+    // The transformer takes σ itself as its time input (multiplier 1; it scales by 1000 inside).
+    this.#sampling = flowSampling({ shift: folder.manifest.sampling.shift, multiplier: 1 })
+  }
+
+  static async load(folder: ModelFolder, options: SessionOptions = {}): Promise<FlowPipeline> {
+    const { paths, manifest } = folder
+    const tokenizer = await loadT5Tokenizer(paths.tokenizer, manifest.text.padding, manifest.text.maxLength)
+    const open = (file: string, label: string) => createSession(file, { ...options, label })
+    const textEncoder = await open(paths.textEncoder, 'textEncoder')
+    const transformer = await open(paths.denoiser, 'denoiser')
+    const vae = await open(paths.vaeDecoder, 'vaeDecoder')
+    for (const name of REQUIRED_INPUTS) {
+      if (!transformer.hasInput(name)) {
+        throw errors.MODEL_INVALID(
+          `${transformer.file} has no input "${name}" (a flow transformer needs ${REQUIRED_INPUTS.join(', ')})`,
+          {
+            details: { file: transformer.file },
+          },
+        )
+      }
+    }
+    if (transformer.hasInput('pooled_projections')) {
+      throw errors.MODEL_INVALID(
+        `${transformer.file} takes pooled_projections (a CLIP pooled embedding); Pigment's flow pipeline feeds T5 only`,
+        { details: { file: transformer.file } },
+      )
+    }
+    return new FlowPipeline(folder, tokenizer, { textEncoder, transformer, vae })
+  }
+
+  generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
+    const { sampler } = validateSettings(settings, this.folder.manifest)
+    return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
+      this.#generate(s, sampler, hooks),
+    )
+  }
+
+  async #generate(settings: ImageSettings, sampler: string, hooks: GenerateHooks): Promise<RawImage[]> {
+    const sampling = this.#sampling
+    const { manifest } = this.folder
+    const cond = await this.#encodePrompt(settings.prompt)
+    const uncond = settings.cfg === 1 ? undefined : await this.#encodePrompt(settings.negativePrompt)
+    const sigmas = samplerSigmas(sampler, settings.scheduler, settings.steps, sampling)
+    const shape = latentShapeFor(settings, manifest)
+    const batched = flowBatchedModel(this.#transformer, sampling, shape, cond, uncond, {
+      guidance: manifest.sampling.guidance,
+    })
+    const model = guidedDenoiser({ model: batched, cfg: settings.cfg })
+    const images: RawImage[] = []
+    for (let i = 0; i < settings.n; i++) {
+      hooks.signal?.throwIfAborted()
+      const seed = settings.seed + i
+      const noise = torchRandn(seed, shape)
+      const x = sampling.noiseScaling(sigmas[0], noise, null, maxDenoise(sampling, sigmas[0]))
+      const z = await sample(sampler, model, x, sigmas, {
+        sampling,
+        noise: createNoiseSource(seed),
+        signal: hooks.signal,
+        onStep: stepReporter(hooks, i, settings.n, shape),
+      })
+      images.push(await decodeLatent(this.#vae, z, shape, manifest, seed))
+    }
+    return images
+  }
+
+  /**
+   * T5 states for a prompt, cached by text. With `tokens+eos+1pad` (Chroma) the sequence is the prompt tokens,
+   * EOS and one PAD, with the PAD masked in the encoder and the transformer seeing all of it (engine-spec §5).
+   */
+  #encodePrompt(text: string): Promise<FlowTextEncoding> {
+    const cached = this.#prompts.get(text)
+    if (cached) return cached
+    const encoding = (async () => {
+      const { ids, mask } = this.#tokenizer.tokenize(text)
+      const feeds: Record<string, Feed> = { input_ids: { data: ids, dims: [1, ids.length] } }
+      if (this.#textEncoder.hasInput('attention_mask')) {
+        feeds.attention_mask = { data: mask, dims: [1, mask.length] }
+      }
+      const outputName = this.#textEncoder.outputs[0].name
+      return (await this.#textEncoder.run(feeds, [outputName]))[outputName]
+    })()
+    this.#prompts.set(text, encoding)
+    encoding.catch(() => this.#prompts.delete(text))
+    return encoding
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.#textEncoder.dispose(), this.#transformer.dispose(), this.#vae.dispose()])
+  }
+}
