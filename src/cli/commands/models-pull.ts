@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import {
+  DEFAULT_INCLUDE,
   HubError,
   type PullProgress,
   type PullResult,
@@ -76,10 +77,7 @@ export function addPullCommand(models: Command, io: CliIo = PROCESS_IO): Command
     .command('pull')
     .description('download a model repo from the Hugging Face hub ($HF_ENDPOINT) into the model cache')
     .argument('<repo>', 'hub repo id: owner/name or owner/name@revision')
-    .option(
-      '--include <pattern...>',
-      'globs of repo files to fetch (default: *.json *.txt *.onnx *.onnx_data *.model)',
-    )
+    .option('--include <pattern...>', `globs of repo files to fetch (default: ${DEFAULT_INCLUDE.join(' ')})`)
     .option('--dest <dir>', 'folder to write into (default: <model cache>/owner--name)')
     .option('--endpoint <url>', 'hub base URL (default: $HF_ENDPOINT or https://huggingface.co)')
     .addHelpText(
