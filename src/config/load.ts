@@ -4,9 +4,8 @@
  * stops startup with a message naming the setting and where it came from.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import type { ValueError } from '@sinclair/typebox/value'
 import { Value } from '@sinclair/typebox/value'
 import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type ConfigOption } from './options.js'
@@ -43,13 +42,6 @@ export class ConfigError extends Error {
 
 type Tree = Record<string, unknown>
 
-/** The folder of the model shipped with the package, or null when the package ships none. */
-export function builtInModelDir(): string | null {
-  const dir = fileURLToPath(new URL('../../models/pigment-shapes', import.meta.url))
-  const isModel = existsSync(join(dir, 'pigment.json')) || existsSync(join(dir, 'model_index.json'))
-  return isModel ? dir : null
-}
-
 export function loadConfig(sources: ConfigSources = {}): Config {
   const env = sources.env ?? {}
   const cwd = sources.cwd ?? process.cwd()
@@ -73,13 +65,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 }
 
 function finish(config: Config, cwd: string): Config {
-  const models = config.models.length > 0 ? config.models : [builtInModelDir()].filter((dir) => dir !== null)
   if (config.storage.kind === 's3' && config.storage.bucket === '') {
     throw new ConfigError(
       'invalid config: storage.bucket: --storage s3 needs --s3-bucket (PIGMENT_S3_BUCKET)',
     )
   }
-  return { ...config, dataDir: resolve(cwd, config.dataDir), models }
+  return { ...config, dataDir: resolve(cwd, config.dataDir) }
 }
 
 function readConfigFile(path: string): Tree {

@@ -115,6 +115,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'time',
   ),
   option(
+    'apiKeys',
+    'api-key',
+    'list',
+    'accepted API key (admin); repeatable; none = auth off on loopback only',
+    'key',
+  ),
+  option('insecure', 'insecure', 'boolean', 'allow serving without API keys on a non-loopback host'),
+  option(
     'publicBaseUrl',
     'public-base-url',
     'string',

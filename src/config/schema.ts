@@ -40,7 +40,7 @@ export const ConfigSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65_535, default: 7860 }),
     /** Holds the SQLite database, local images, caches and the URL-signing secret. */
     dataDir: Type.String({ minLength: 1, default: '.pigment-data' }),
-    /** Model folders or registry names; empty = the built-in model when the package ships one. */
+    /** Model folders or registry names; empty = the default model (pigment-shapes) when it is installed. */
     models: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Extra names for models: alias → model name. */
     aliases: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), { default: {} }),
@@ -57,6 +57,10 @@ export const ConfigSchema = Type.Object(
     /** Empty = a SQLite file in dataDir; `sqlite:PATH` or `postgres://…`. */
     databaseUrl: Type.String({ default: '' }),
     storage: StorageSchema,
+    /** Accepted API keys (operator keys, admin role). None = auth off, allowed only on a loopback host. */
+    apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
+    /** Serve without API keys on a non-loopback host (the operator says so explicitly). */
+    insecure: Type.Boolean({ default: false }),
     /** Base of the signed image URLs handed to clients; empty = http://host:port. */
     publicBaseUrl: Type.String({ default: '' }),
     logLevel: Type.Union(
