@@ -11,6 +11,7 @@ import type { GenerationRequest } from '../core/generation-request.js'
 import { newId } from '../core/ids.js'
 import { type Job, type JobError, type JobProgress, TERMINAL_STATES } from '../core/job.js'
 import { type DatabaseHandle, type OpenDatabaseOptions, openDatabase } from '../db/connect.js'
+import { decodeCursor, encodeCursor } from '../db/cursor.js'
 import type { Database, JobRow, JobsTable } from '../db/schema.js'
 import { JobEventBus } from './job-event-bus.js'
 import type {
@@ -22,7 +23,7 @@ import type {
   JobQueue,
   QueueCounts,
 } from './job-queue.js'
-import { decodeCursor, encodeCursor, newJobRow, rowToJob } from './job-rows.js'
+import { newJobRow, rowToJob } from './job-rows.js'
 import * as statements from './job-statements.js'
 import {
   type DbQueueOptions,

@@ -1,9 +1,8 @@
 /**
- * Converts between `jobs` rows and `Job` records, and between list positions and opaque cursors.
+ * Converts between `jobs` rows and `Job` records.
  * @module
  */
 
-import { errors } from '../core/errors.js'
 import type { GenerationRequest } from '../core/generation-request.js'
 import type { Job, JobProgress, JobState } from '../core/job.js'
 import type { JobRow } from '../db/schema.js'
@@ -58,23 +57,4 @@ export function newJobRow(id: string, request: GenerationRequest, maxAttempts: n
     cancel_requested: 0,
     seq: 1,
   }
-}
-
-/** Where a newest-first listing stopped: the last job's creation time and id. */
-export interface ListPosition {
-  readonly createdAt: number
-  readonly id: string
-}
-
-export function encodeCursor(position: ListPosition): string {
-  return Buffer.from(`${position.createdAt}.${position.id}`, 'utf8').toString('base64url')
-}
-
-/** Throws VALIDATION_FAILED (field `cursor`) for anything `encodeCursor` did not make. */
-export function decodeCursor(cursor: string): ListPosition {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  const match = /^(\d{1,15})\.([0-9a-z]{1,64})$/.exec(text)
-  if (match === null)
-    throw errors.VALIDATION_FAILED('cursor is not one this server returned', { field: 'cursor' })
-  return { createdAt: Number(match[1]), id: match[2] }
 }

@@ -7,9 +7,9 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { JobState } from '../core/job.js'
 import type { DialectName } from '../db/connect.js'
+import type { ListPosition } from '../db/cursor.js'
 import type { Database, JobRow, JobsTable } from '../db/schema.js'
 import type { JobFilter } from './job-queue.js'
-import type { ListPosition } from './job-rows.js'
 
 type Db = Kysely<Database>
 
