@@ -93,7 +93,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       ? openSqlite(location.path, options)
       : openPostgres(location.connectionString, options)
   try {
-    if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>)
+    if (options.migrate !== false) await migrateToLatest(db)
   } catch (error) {
     await db.destroy()
     throw error

@@ -18,8 +18,8 @@ class InCodeMigrations implements MigrationProvider {
 }
 
 /** Applies every pending migration; returns the names applied now. Throws the first failure. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations() })
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db: db as unknown as Kysely<unknown>, provider: new InCodeMigrations() })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
