@@ -90,7 +90,7 @@ export async function sample(
     if (!Number.isFinite(schedule[i]))
       throw new RangeError(`sample: sigmas[${i}] is ${sigmas[i]}, not a finite number`)
   }
-  if (options.noise === undefined && isStochastic(name)) {
+  if (options.noise === undefined && isStochastic(name) && !noiseVanishes(name, options)) {
     throw new TypeError(`sample: sampler "${name}" is stochastic and needs options.noise`)
   }
   options.signal?.throwIfAborted()
@@ -103,9 +103,33 @@ export async function sample(
   return sampling.inverseNoiseScaling(lastSigma, result)
 }
 
+/** Samplers whose every noise term is multiplied by η (ancestral and SDE families). */
+const ETA_SCALES_NOISE: ReadonlySet<SamplerName> = new Set<SamplerName>([
+  'euler_ancestral',
+  'dpm_2_ancestral',
+  'dpmpp_2s_ancestral',
+  'dpmpp_sde',
+  'dpmpp_2m_sde',
+  'dpmpp_2m_sde_heun',
+  'dpmpp_3m_sde',
+  'res_multistep_ancestral',
+])
+
+/**
+ * True when every noise draw of the sampler is multiplied by zero under these options (η = 0 for the
+ * ancestral and SDE families, s_noise = 0 for all but `ddpm`, which has no s_noise): no noise source is needed.
+ */
+function noiseVanishes(name: SamplerName, options: SampleOptions): boolean {
+  return (options.eta === 0 && ETA_SCALES_NOISE.has(name)) || (options.sNoise === 0 && name !== 'ddpm')
+}
+
 function resolveOptions(name: SamplerName, options: SampleOptions): SamplerOptions {
   const { noise, signal, onStep, sampling } = options
+  const silent = noise === undefined && noiseVanishes(name, options)
+  let zeros = new Float32Array(0)
   const draw: NoiseSource = (n) => {
+    // The draw would be multiplied by zero: a zero source gives the same result as ComfyUI's unused draw.
+    if (silent) return zeros.length === n ? zeros : (zeros = new Float32Array(n))
     if (!noise) throw new TypeError(`sample: sampler "${name}" needs options.noise with these settings`)
     const values = noise(n)
     if (values.length !== n)
