@@ -82,7 +82,7 @@ export class FlowPipeline implements ImagePipeline {
     return new FlowPipeline(folder, tokenizer, { textEncoder, transformer, vae })
   }
 
-  generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
+  async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
     return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
       this.#generate(s, sampler, hooks),

@@ -77,7 +77,7 @@ export class SdPipeline implements ImagePipeline {
     return new SdPipeline(folder, tokenizer, { textEncoder, unet, vae })
   }
 
-  generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
+  async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
     return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
       this.#generate(s, sampler, hooks),
