@@ -1,0 +1,72 @@
+"""Train the autoencoder (64x64x3 <-> 16x8x8) on the training images; write work/vae.pt and work/latents.npz.
+
+Regulariser: Gaussian noise on the latent during training plus a small L2 pull, so the decoder is smooth
+around the data and the latent scale stays bounded. Latent statistics give latent.shiftFactor and
+latent.scalingFactor (the pipeline decodes z/scalingFactor + shiftFactor).
+"""
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+from model import Decoder, Encoder
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--minutes', type=float, default=9)
+parser.add_argument('--batch', type=int, default=32)
+parser.add_argument('--lr', type=float, default=2e-3)
+parser.add_argument('--resume', action='store_true')
+args = parser.parse_args()
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+data = np.load('work/data.npz')
+images = torch.from_numpy(data['train_images']).permute(0, 3, 1, 2).float() / 127.5 - 1
+enc, dec = Encoder(), Decoder()
+if args.resume:
+    ck = torch.load('work/vae.pt')
+    enc.load_state_dict(ck['encoder'])
+    dec.load_state_dict(ck['decoder'])
+params = list(enc.parameters()) + list(dec.parameters())
+opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+budget = args.minutes * 60
+t0, step = time.time(), 0
+gen = torch.Generator().manual_seed(1)
+while True:
+    elapsed = time.time() - t0
+    if elapsed > budget:
+        break
+    frac = elapsed / budget
+    for g in opt.param_groups:
+        g['lr'] = args.lr * (1.0 if args.resume else min(1.0, (step + 1) / 50)) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
+    idx = torch.randint(0, len(images), (args.batch,), generator=gen)
+    x = images[idx]
+    z = enc(x)
+    y = dec(z + 0.1 * torch.randn_like(z))
+    rec = (y - x).pow(2).mean() + 0.5 * (y - x).abs().mean()
+    loss = rec + 1e-4 * z.pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    step += 1
+    if step % 50 == 0:
+        print(f'step {step} t {elapsed:.0f}s rec {rec.item():.5f} zstd {z.std().item():.3f}', flush=True)
+    if step % 200 == 0:
+        torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')
+
+torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')
+enc.eval()
+with torch.no_grad():
+    latents = torch.cat([enc(images[i:i + 256]) for i in range(0, len(images), 256)])
+    held = torch.from_numpy(data['held_images']).permute(0, 3, 1, 2).float() / 127.5 - 1
+    held_latents = torch.cat([enc(held[i:i + 256]) for i in range(0, len(held), 256)])
+shift = latents.mean().item()
+scale = 1.0 / latents.std().item()
+np.savez('work/latents.npz', train=latents.numpy(), held=held_latents.numpy())
+json.dump({'shiftFactor': round(shift, 5), 'scalingFactor': round(scale, 5),
+           'channelMean': latents.mean((0, 2, 3)).tolist(), 'channelStd': latents.std((0, 2, 3)).tolist(),
+           'steps': step, 'seconds': round(time.time() - t0)}, open('work/latent_stats.txt', 'w'), indent=1)
+print('done', step, 'steps; shift', shift, 'scale', scale)
