@@ -129,7 +129,10 @@ function resolveOptions(name: SamplerName, options: SampleOptions): SamplerOptio
   let zeros = new Float32Array(0)
   const draw: NoiseSource = (n) => {
     // The draw would be multiplied by zero: a zero source gives the same result as ComfyUI's unused draw.
-    if (silent) return zeros.length === n ? zeros : (zeros = new Float32Array(n))
+    if (silent) {
+      if (zeros.length !== n) zeros = new Float32Array(n)
+      return zeros
+    }
     if (!noise) throw new TypeError(`sample: sampler "${name}" needs options.noise with these settings`)
     const values = noise(n)
     if (values.length !== n)

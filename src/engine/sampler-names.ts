@@ -99,7 +99,7 @@ function normalise(name: string): string {
 
 function lookup(key: string): SamplerName | undefined {
   if (CANONICAL.has(key)) return key as SamplerName
-  return ALIASES[key]
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined
 }
 
 function unknownSampler(name: string): RangeError {
@@ -123,7 +123,8 @@ export function resolveSamplerSpec(name: string): SamplerSpec {
   const cut = key.lastIndexOf('_')
   for (let at = cut; at > 0; at = key.lastIndexOf('_', at - 1)) {
     const sampler = lookup(key.slice(0, at))
-    const scheduler = SCHEDULER_ALIASES[key.slice(at + 1)]
+    const suffix = key.slice(at + 1)
+    const scheduler = Object.hasOwn(SCHEDULER_ALIASES, suffix) ? SCHEDULER_ALIASES[suffix] : undefined
     if (sampler && scheduler) return { sampler, scheduler }
   }
   throw unknownSampler(name)
