@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { handleError, handleNotFound } from './api/errors.js'
 import { nativeApi } from './api/native/index.js'
+import { scenarioDialect } from './api/scenario/index.js'
 import type { ApiDeps } from './api/shared/deps.js'
 import { opsRoutes } from './api/shared/ops-routes.js'
 import { readPackageVersion } from './cli/version.js'
@@ -72,5 +73,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
 
   await app.register(async (scope) => opsRoutes(scope, deps))
   await app.register(async (scope) => nativeApi(scope, deps))
+  await app.register(scenarioDialect, { prefix: '/scenario/v1', deps })
   return app
 }

@@ -1,0 +1,69 @@
+/**
+ * Scenario's error envelope. Its document defines one body for 400/401/403/404/500/501/503
+ * (`{apiError, error, id, infos, createdAt, updatedAt}`) and another for 429 (`{reason, name, details}`).
+ * Pigment fills `apiError` with its catalog code, `error` with the message, `id` with the request id (so a
+ * report can be found in the log) and `infos` with the offending field or job. The status is the catalog's.
+ * @module
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { errors, type PigmentError } from '../../core/errors.js'
+import { toHttpError } from '../errors.js'
+import type { ScenarioErrorBody, TooManyRequestsBody } from './schema.js'
+
+export function scenarioErrorBody(error: PigmentError, requestId: string, now: Date): ScenarioErrorBody {
+  const jobId = error.details?.jobId
+  const at = now.toISOString()
+  return {
+    apiError: error.code,
+    error: error.message,
+    id: requestId,
+    infos: {
+      ...(error.field === undefined ? {} : { field: error.field }),
+      ...(typeof jobId === 'string' ? { jobId } : {}),
+    },
+    createdAt: at,
+    updatedAt: at,
+  }
+}
+
+export function tooManyRequestsBody(error: PigmentError): TooManyRequestsBody {
+  return {
+    reason: error.message,
+    name: error.code,
+    details: error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds },
+  }
+}
+
+/** The dialect's error handler: maps anything thrown to a catalog error, logs it, answers in Scenario's shape. */
+export function handleScenarioError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): PigmentError {
+  const pigment = toHttpError(error)
+  if (pigment.httpStatus >= 500) {
+    request.log.error({ err: error, code: pigment.code }, 'request failed')
+  } else {
+    request.log.info({ code: pigment.code, field: pigment.field }, pigment.message)
+  }
+  if (pigment.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(pigment.retryAfterSeconds))))
+  }
+  const shown =
+    pigment.code === 'INTERNAL'
+      ? errors.INTERNAL(`internal error (request ${request.id}); see the server log`)
+      : pigment
+  const body =
+    pigment.httpStatus === 429 ? tooManyRequestsBody(shown) : scenarioErrorBody(shown, request.id, new Date())
+  void reply.code(pigment.httpStatus).type('application/json; charset=utf-8').send(body)
+  return pigment
+}
+
+/** Unknown routes under the Scenario prefix answer in Scenario's 404 shape. */
+export function handleScenarioNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  const error = errors.NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}`)
+  void reply
+    .code(404)
+    .type('application/json; charset=utf-8')
+    .send(scenarioErrorBody(error, request.id, new Date()))
+}
