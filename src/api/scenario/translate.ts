@@ -113,8 +113,8 @@ function parseSeed(seed: string | number): number {
 
 /**
  * width/height win; one of them with an aspect ratio gives the other; an aspect ratio alone keeps the pixel
- * count of Scenario's default 512×512. Derived sides are rounded to the model's size multiple and kept
- * within its size limits.
+ * count of Scenario's default 512×512. A derived size is scaled down to fit the model's size limits (keeping
+ * the ratio) and rounded to its size multiple.
  */
 export function resolveSize(
   body: Pick<Txt2imgBody, 'width' | 'height' | 'aspectRatio'>,
@@ -123,18 +123,21 @@ export function resolveSize(
   const multiple = model.limits?.sizeMultiple ?? 8
   const min = Math.max(64, model.limits?.minSize ?? 64)
   const max = Math.min(2048, model.limits?.maxSize ?? 2048)
-  const snapToGrid = (value: number) => Math.min(max, Math.max(min, Math.round(value / multiple) * multiple))
+  const snap = (value: number) => Math.min(max, Math.max(min, Math.round(value / multiple) * multiple))
   if (body.aspectRatio === undefined || (body.width !== undefined && body.height !== undefined)) {
     return {
-      width: body.width ?? snapToGrid(SCENARIO_DEFAULTS.width),
-      height: body.height ?? snapToGrid(SCENARIO_DEFAULTS.height),
+      width: body.width ?? snap(SCENARIO_DEFAULTS.width),
+      height: body.height ?? snap(SCENARIO_DEFAULTS.height),
     }
   }
   const [w, h] = body.aspectRatio.split(':').map(Number) as [number, number]
-  if (body.width !== undefined) return { width: body.width, height: snapToGrid((body.width * h) / w) }
-  if (body.height !== undefined) return { width: snapToGrid((body.height * w) / h), height: body.height }
+  if (body.width !== undefined) return { width: body.width, height: snap((body.width * h) / w) }
+  if (body.height !== undefined) return { width: snap((body.height * w) / h), height: body.height }
   const pixels = SCENARIO_DEFAULTS.width * SCENARIO_DEFAULTS.height
-  return { width: snapToGrid(Math.sqrt((pixels * w) / h)), height: snapToGrid(Math.sqrt((pixels * h) / w)) }
+  const width = Math.sqrt((pixels * w) / h)
+  const height = Math.sqrt((pixels * h) / w)
+  const scale = Math.min(1, max / width, max / height)
+  return { width: snap(width * scale), height: snap(height * scale) }
 }
 
 /**
