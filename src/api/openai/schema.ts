@@ -62,6 +62,7 @@ export const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.
 export type ModelList = Static<typeof ModelList>
 
 export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 200 }) })
+export type ModelParams = Static<typeof ModelParams>
 
 export const ErrorEnvelope = Type.Object({
   error: Type.Object({

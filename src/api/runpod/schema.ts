@@ -68,10 +68,14 @@ export const JobParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 100 }),
 })
 
+export type EndpointParams = Static<typeof EndpointParams>
+export type JobParams = Static<typeof JobParams>
+
 /** `?wait=` in milliseconds, as `runpod-sdk` sends on /runsync and /status-sync. */
 export const WaitQuery = Type.Object({
   wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 300_000 })),
 })
+export type WaitQuery = Static<typeof WaitQuery>
 
 export const RunPodStatus = Type.Union(
   ['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].map((s) => Type.Literal(s)),

@@ -71,6 +71,8 @@ export type ChromaBody = Static<typeof ChromaBody>
 
 export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 200 }) })
 export const RequestParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
+export type ModelParams = Static<typeof ModelParams>
+export type RequestParams = Static<typeof RequestParams>
 
 export type SegmindState = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED'
 const SegmindStateSchema = oneOf(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED'] as const)
