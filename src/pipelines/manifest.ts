@@ -185,8 +185,17 @@ function section<S extends Section>(
   return { ...base, ...given } as ModelManifest[S]
 }
 
-/** Validates a parsed `pigment.json` and fills family defaults; `fallbackName` is used when `name` is absent. */
-export function parseManifest(raw: unknown, file: string, fallbackName: string): ModelManifest {
+/**
+ * Validates a parsed `pigment.json` and fills what it leaves out from `inferred` (what the folder's layout says,
+ * for an Optimum export of the same family) or else the family defaults. `fallbackName` is used when `name` is
+ * absent.
+ */
+export function parseManifest(
+  raw: unknown,
+  file: string,
+  fallbackName: string,
+  inferred?: ModelManifest,
+): ModelManifest {
   if (!isObject(raw)) throw invalid(file, '(root)', 'must be a JSON object')
   const family = raw.family
   if (family !== 'sd' && family !== 'flow') {
@@ -196,7 +205,7 @@ export function parseManifest(raw: unknown, file: string, fallbackName: string):
   for (const key of Object.keys(raw)) if (!known.has(key)) throw invalid(file, key, 'is not a known field')
   if (raw.name !== undefined && nonEmpty(raw.name)) throw invalid(file, 'name', 'must be a non-empty string')
   if (raw.license !== undefined && string(raw.license)) throw invalid(file, 'license', 'must be a string')
-  const base = FAMILY_DEFAULTS[family]
+  const base = inferred?.family === family ? inferred : FAMILY_DEFAULTS[family]
   const prediction = raw.prediction ?? base.prediction
   const allowed = family === 'sd' ? ['eps', 'v'] : ['flow']
   if (!allowed.includes(prediction as string)) {

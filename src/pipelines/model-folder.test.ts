@@ -135,3 +135,24 @@ describe('model registry', () => {
     ])
   })
 })
+
+describe('a manifest beside an Optimum export', () => {
+  it('overrides only what it states; the scheduler config still sets the prediction', async () => {
+    const dir = join(root, 'sd-turbo-like')
+    await cp(sd, dir, { recursive: true })
+    const schedulerFile = join(dir, 'scheduler/scheduler_config.json')
+    const config = JSON.parse(await readFile(schedulerFile, 'utf8'))
+    await writeFile(schedulerFile, JSON.stringify({ ...config, prediction_type: 'v_prediction' }))
+    await writeFile(
+      join(dir, 'pigment.json'),
+      JSON.stringify({ family: 'sd', defaults: { steps: 1, cfg: 1, sampler: 'euler_ancestral' } }),
+    )
+    const folder = await loadModelFolder(dir)
+    expect(folder.source).toBe('manifest')
+    expect(folder.manifest).toMatchObject({
+      name: 'sd-turbo-like',
+      prediction: 'v',
+      defaults: { steps: 1, cfg: 1, sampler: 'euler_ancestral', scheduler: 'normal' },
+    })
+  })
+})

@@ -43,7 +43,17 @@ async function readManifest(dir: string): Promise<ModelManifest> {
       cause,
     })
   }
-  return parseManifest(raw, file, basename(dir))
+  return parseManifest(raw, file, basename(dir), await inferredBase(dir))
+}
+
+/** A manifest beside an Optimum export only overrides it: the scheduler config still sets the prediction. */
+async function inferredBase(dir: string): Promise<ModelManifest | undefined> {
+  if (!existsSync(join(dir, 'model_index.json'))) return undefined
+  try {
+    return await inferOptimumManifest(dir)
+  } catch {
+    return undefined // a layout Pigment cannot infer: the manifest alone describes the model
+  }
 }
 
 function checkComponents(folder: ModelFolder): void {
