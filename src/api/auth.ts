@@ -1,37 +1,54 @@
 /**
  * The one place that decides who is calling. Every API dialect runs `authHook` on its routes, so each foreign
- * header form maps to the same keys, and accounts, credits and rate limits (issue #6) replace
- * `createAuthenticator` without touching the dialects. A failure throws `AUTH_UNAUTHORIZED` or
- * `AUTH_FORBIDDEN`; each dialect's error handler renders that in its own envelope.
+ * header form maps to the same keys: the API keys in the database (`pigment keys create`, the admin API)
+ * and the operator keys in the configuration. A failure throws `AUTH_UNAUTHORIZED` or `AUTH_FORBIDDEN`;
+ * each dialect's error handler renders that in its own envelope.
  *
  * Header forms accepted: `Authorization: Bearer <key>` (OpenAI, Chutes, runpod-sdk), `Authorization: <key>`
  * (RunPod's documented bare form), `x-api-key: <key>` (Segmind) and `Authorization: Basic base64(key:secret)`
- * (Scenario).
+ * (Scenario: `pk_<id>` as key and the rest of the token as secret, or the whole token as either half).
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import { errors } from '../core/errors.js'
+import type { ApiKeyRecord, Role } from '../keys/key-record.js'
+import { milliToCredits } from '../keys/key-record.js'
+import type { KeyLookup } from '../keys/key-store.js'
+import { isPublicKeyPart, parseKeyToken } from '../keys/key-token.js'
 
-export type Role = 'admin' | 'user'
+export type { Role } from '../keys/key-record.js'
 
 /** Who made a request. */
 export interface Caller {
   /** Stable id of the key (never the key itself); null when auth is off. */
   readonly keyId: string | null
   readonly role: Role
-  /** Credits left on the key; null = unlimited (no credit accounting). */
+  /** Credits left on the key when the request arrived; null = unlimited (no credit accounting). */
   readonly remainingCredits: number | null
+  /** Requests per minute the key may make; absent or null = unlimited. */
+  readonly rpm?: number | null
+}
+
+/** The key table as the authenticator sees it (`KeyStore` implements it). */
+export interface KeyDirectory {
+  lookup(id: string, secret: string): Promise<KeyLookup>
+  hasUsableKeys(): Promise<boolean>
+  /** Records the key's last use. */
+  touch(id: string): Promise<void>
 }
 
 export interface AuthSettings {
-  /** Accepted keys. Keys given in the configuration belong to the operator, so they are admins. */
+  /** Operator keys from the configuration: admins with no limits, compared by hash, never logged. */
   readonly apiKeys: readonly string[]
-  /** The address the server listens on: with no keys, auth is off only on a loopback address. */
+  /** The address the server listens on: with no keys at all, auth is off only on a loopback address. */
   readonly host: string
   /** Serve without keys on a non-loopback address (the operator said so explicitly). */
   readonly insecure?: boolean
+  /** The database keys; absent = configuration keys only. */
+  readonly keys?: KeyDirectory
+  readonly clock?: () => number
 }
 
 /** Resolves the caller from the request headers or throws an auth error. Async so a key store can answer. */
@@ -41,8 +58,12 @@ const ANONYMOUS_ADMIN: Caller = Object.freeze({ keyId: null, role: 'admin', rema
 
 /** Longer headers are not keys; refusing them early keeps hashing cheap. */
 const MAX_KEY_LENGTH = 4096
+/** Whether any database key exists is re-read at most this often (a key made by the CLI counts soon). */
+const KEYS_EXIST_TTL_MS = 1000
+/** `last_used_at` is advisory: written at most this often per key, so requests do not all write. */
+const TOUCH_EVERY_MS = 30_000
 
-/** The keys a request presents, in any of the accepted header forms (none: an empty list). */
+/** The keys a request presents, in any of the accepted header forms (none: an empty list). Never throws. */
 export function presentedKeys(headers: IncomingHttpHeaders): string[] {
   const found: string[] = []
   const apiKey = firstValue(headers['x-api-key'])
@@ -60,15 +81,17 @@ export function presentedKeys(headers: IncomingHttpHeaders): string[] {
 }
 
 /**
- * Scenario sends `key:secret`. A configured key may be the whole pair, the secret, or the key with no
- * secret, so each is a candidate; a wrong secret next to a right key id still fails.
+ * Scenario sends `key:secret`. A key may be split across the pair (`pk_<id>` : secret), be the whole pair,
+ * the secret, or the key with no secret, so each is a candidate; a wrong secret next to a right id fails.
  */
 function basicCandidates(encoded: string): string[] {
+  if (encoded.length > MAX_KEY_LENGTH * 2) return []
   const decoded = Buffer.from(encoded, 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 0) return [decoded]
   const user = decoded.slice(0, colon)
   const secret = decoded.slice(colon + 1)
+  if (isPublicKeyPart(user) && secret !== '') return [`${user}_${secret}`, decoded, secret]
   return secret === '' ? [decoded, user] : [decoded, secret]
 }
 
@@ -81,7 +104,7 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)
 }
 
-/** A short, stable, non-secret id for a configured key. */
+/** A short, stable, non-secret id for a configuration key. */
 export function keyIdOf(key: string): string {
   return `key_${createHash('sha256').update(key).digest('hex').slice(0, 16)}`
 }
@@ -90,26 +113,75 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
-/** Checks keys given in the configuration; compares digests in constant time. */
+/** The caller a database key stands for. */
+export function callerOfKey(key: ApiKeyRecord): Caller {
+  return {
+    keyId: key.id,
+    role: key.role,
+    remainingCredits: key.creditsMilli === null ? null : milliToCredits(key.creditsMilli),
+    rpm: key.rpm,
+  }
+}
+
+type Outcome = KeyLookup['outcome']
+const FAILURE_MESSAGES: Readonly<Record<Exclude<Outcome, 'ok'>, string>> = {
+  unknown: 'Invalid API key.',
+  expired: 'This API key has expired.',
+  revoked: 'This API key has been revoked.',
+}
+
+/** Checks the presented keys against the configuration keys (by digest, constant time) and the key store. */
 export function createAuthenticator(settings: AuthSettings): Authenticator {
-  const known = settings.apiKeys.map((key) => ({ id: keyIdOf(key), digest: digest(key) }))
-  const open = known.length === 0 && (settings.insecure === true || isLoopbackHost(settings.host))
+  const configured = settings.apiKeys.map((key) => ({ id: keyIdOf(key), digest: digest(key) }))
+  const mayRunOpen = settings.insecure === true || isLoopbackHost(settings.host)
+  const clock = settings.clock ?? Date.now
+  const directory = settings.keys
+  const touched = new Map<string, number>()
+  let keysExist: { readonly value: boolean; readonly at: number } | undefined
+
+  async function anyKeys(): Promise<boolean> {
+    if (configured.length > 0) return true
+    if (directory === undefined) return false
+    const now = clock()
+    if (keysExist === undefined || now - keysExist.at > KEYS_EXIST_TTL_MS) {
+      keysExist = { value: await directory.hasUsableKeys(), at: now }
+    }
+    return keysExist.value
+  }
+
+  function noteUse(id: string): void {
+    const now = clock()
+    if (directory === undefined || now - (touched.get(id) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS)
+      return
+    touched.set(id, now)
+    // Advisory only: a busy database must not fail the request that used the key.
+    directory.touch(id).catch(() => touched.delete(id))
+  }
 
   return async function authenticate(headers) {
-    if (open) return ANONYMOUS_ADMIN
-    const candidates = presentedKeys(headers)
-    if (known.length === 0) {
+    if (!(await anyKeys())) {
+      if (mayRunOpen) return ANONYMOUS_ADMIN
       throw errors.AUTH_UNAUTHORIZED(
-        'This server is reachable from the network and has no API keys configured; set apiKeys to use it.',
+        'This server is reachable from the network and has no API keys; create one with `pigment keys create`.',
       )
     }
+    const candidates = presentedKeys(headers)
     if (candidates.length === 0) throw errors.AUTH_UNAUTHORIZED('Missing API key.')
+    let worst: Exclude<Outcome, 'ok'> = 'unknown'
     for (const candidate of candidates) {
       const presented = digest(candidate)
-      const match = known.find((key) => timingSafeEqual(key.digest, presented))
-      if (match) return { keyId: match.id, role: 'admin', remainingCredits: null }
+      const match = configured.find((key) => timingSafeEqual(key.digest, presented))
+      if (match) return { keyId: match.id, role: 'admin', remainingCredits: null, rpm: null }
+      const token = parseKeyToken(candidate)
+      if (token === null || directory === undefined) continue
+      const found = await directory.lookup(token.id, token.secret)
+      if (found.outcome === 'ok') {
+        noteUse(found.key.id)
+        return callerOfKey(found.key)
+      }
+      if (found.outcome !== 'unknown') worst = found.outcome
     }
-    throw errors.AUTH_UNAUTHORIZED('Invalid API key.')
+    throw errors.AUTH_UNAUTHORIZED(FAILURE_MESSAGES[worst])
   }
 }
 
@@ -132,6 +204,11 @@ export function callerOf(request: FastifyRequest): Caller {
   const caller = callers.get(request)
   if (!caller) throw errors.AUTH_UNAUTHORIZED('Request was not authenticated.')
   return caller
+}
+
+/** The caller when the route authenticates at all (ops routes do not); for app-wide hooks. */
+export function findCaller(request: FastifyRequest): Caller | undefined {
+  return callers.get(request)
 }
 
 /** Whether a caller may see a record owned by `ownerKeyId` (admins see all; others only their own). */

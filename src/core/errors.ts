@@ -57,6 +57,8 @@ const CATALOG = {
   AUTH_FORBIDDEN: { httpStatus: 403, retryable: false },
   /** The key's credit balance cannot pay for the request (Segmind answers 406, as its API documents). */
   CREDITS_INSUFFICIENT: { httpStatus: 402, retryable: false },
+  /** The key is over its requests per minute or its concurrent jobs; `retryAfterSeconds` says when to retry. */
+  RATE_LIMITED: { httpStatus: 429, retryable: true },
   /** A foreign API documents this parameter value but Pigment cannot honour it; `field` names it. */
   DIALECT_UNSUPPORTED_PARAM: { httpStatus: 400, retryable: false },
   /** A feature a foreign API documents that this server does not provide (e.g. ComfyUI passthrough). */

@@ -56,10 +56,74 @@ export interface AssetsTable {
   expires_at: number | null
 }
 
+/** An API key: the public id, and a hash of its secret (never the secret itself). */
+export interface ApiKeysTable {
+  id: string
+  name: string
+  /** 'admin' | 'user' */
+  role: string
+  /** SHA-256 of the secret, hex. */
+  secret_hash: string
+  created_at: number
+  last_used_at: number | null
+  expires_at: number | null
+  revoked_at: number | null
+  /** Balance in milli-credits; null = unlimited. */
+  credits_milli: number | null
+  /** Requests per minute; null = unlimited. */
+  rpm: number | null
+  /** Queued + running jobs at once; null = unlimited. */
+  concurrency: number | null
+  /** Charges reserved and not yet settled (what `concurrency` limits). */
+  active_jobs: number
+}
+
+/** One submitted job's credits: reserved at submit, settled or refunded when the job ends. */
+export interface CreditChargesTable {
+  id: string
+  /** Null when auth is off. */
+  key_id: string | null
+  /** Null until the job is queued (and for a submission the queue refused). */
+  job_id: string | null
+  model: string
+  /** 'reserved' | 'settled' | 'refunded' */
+  state: string
+  reserved_milli: number
+  charged_milli: number
+  /** 1 when the reservation came off the key's balance (so a refund goes back to it). */
+  debited: number
+  /** 1 when the reservation counts in the key's `active_jobs`. */
+  counted: number
+  /** 'succeeded' | 'failed' | 'canceled' | 'rejected' | 'lost'; null while reserved. */
+  outcome: string | null
+  images: number
+  /** width × height × steps summed over the images made. */
+  pixel_steps: number
+  created_at: number
+  finished_at: number | null
+}
+
+/** Every change to a key's balance; the sum of a key's entries is its balance. */
+export interface CreditLedgerTable {
+  id: string
+  key_id: string
+  charge_id: string | null
+  /** 'grant' | 'adjust' | 'reserve' | 'settle' | 'refund' */
+  kind: string
+  /** Signed: negative takes credits off the balance. */
+  amount_milli: number
+  created_at: number
+}
+
 export interface Database {
   jobs: JobsTable
   assets: AssetsTable
+  api_keys: ApiKeysTable
+  credit_charges: CreditChargesTable
+  credit_ledger: CreditLedgerTable
 }
 
 export type JobRow = JobsTable
 export type AssetRow = AssetsTable
+export type ApiKeyRow = ApiKeysTable
+export type CreditChargeRow = CreditChargesTable

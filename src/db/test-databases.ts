@@ -78,4 +78,7 @@ export async function testDialects(): Promise<TestDialect[]> {
 export async function clearTables(handle: DatabaseHandle): Promise<void> {
   await handle.db.deleteFrom('assets').execute()
   await handle.db.deleteFrom('jobs').execute()
+  await handle.db.deleteFrom('credit_ledger').execute()
+  await handle.db.deleteFrom('credit_charges').execute()
+  await handle.db.deleteFrom('api_keys').execute()
 }
