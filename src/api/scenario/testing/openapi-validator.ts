@@ -171,3 +171,17 @@ export function createScenarioValidator(
     },
   }
 }
+
+const ID_ROUTES: readonly (readonly [RegExp, string])[] = [
+  [/^\/jobs\/[^/]+\/action$/, '/jobs/{jobId}/action'],
+  [/^\/jobs\/[^/]+$/, '/jobs/{jobId}'],
+  [/^\/assets\/[^/]+$/, '/assets/{assetId}'],
+  [/^\/models\/[^/]+$/, '/models/{modelId}'],
+]
+
+/** `/scenario/v1/jobs/01h…?x=1` → `/jobs/{jobId}`: the document's path template of a request URL. */
+export function specPathOf(url: string, prefix = '/scenario/v1'): string {
+  const path = new URL(url, 'http://x').pathname
+  const local = path.startsWith(prefix) ? path.slice(prefix.length) : path
+  return ID_ROUTES.find(([pattern]) => pattern.test(local))?.[1] ?? local
+}
