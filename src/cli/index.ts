@@ -5,6 +5,7 @@
 import { Command } from 'commander'
 import { addGenerateCommand } from './commands/generate.js'
 import { modelsCommand } from './commands/models.js'
+import { addServeCommand } from './commands/serve.js'
 import { readPackageVersion } from './version.js'
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
   addGenerateCommand(program)
   program.addCommand(modelsCommand())
+  addServeCommand(program)
   return program
 }
 

@@ -1,0 +1,181 @@
+/**
+ * Wires the server from the config: database → queue → storage → models → workers → HTTP app. Nothing
+ * here listens or handles signals (`run-server.ts` does), so the benchmark and tests can compose a server
+ * with a fake pipeline. `shutdown` is the graceful path: stop taking work, let running jobs finish within
+ * the grace period (the rest go back to the queue), close the HTTP server, then the database.
+ * @module
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { createAuthenticator } from '../api/auth.js'
+import type { ApiDeps } from '../api/shared/deps.js'
+import { PigmentMetrics } from '../api/shared/pigment-metrics.js'
+import { buildApp } from '../app.js'
+import type { Config } from '../config/schema.js'
+import { AssetsRepo } from '../db/assets-repo.js'
+import { openDatabase } from '../db/connect.js'
+import { DbQueue } from '../jobs/db-queue.js'
+import type { JobQueue } from '../jobs/job-queue.js'
+import { KeyStore } from '../keys/key-store.js'
+import { loadPipeline } from '../pipelines/load-pipeline.js'
+import type { ImagePipeline } from '../pipelines/pipeline.js'
+import type { BlobStore } from '../storage/blob-store.js'
+import { LocalStore } from '../storage/local-store.js'
+import { S3Store } from '../storage/s3-store.js'
+import { loadOrCreateSecret } from '../storage/signed-url.js'
+import { ModelCache } from '../worker/model-cache.js'
+import { Worker } from '../worker/worker.js'
+import { assetRecords } from './asset-records.js'
+import { instrumentQueue } from './instrumented-queue.js'
+import { ServerModelCatalog } from './model-catalog.js'
+import { RetentionSweeper } from './retention-sweeper.js'
+import { signedFiles } from './signed-files.js'
+
+export interface ComposeOptions {
+  readonly logger?: FastifyBaseLogger
+  /** Loads a model's pipeline from its folder; replaced by benchmarks with a pipeline that costs nothing. */
+  readonly loadPipeline?: (dir: string) => Promise<ImagePipeline>
+}
+
+export interface ComposedServer {
+  readonly app: FastifyInstance
+  readonly deps: ApiDeps
+  readonly queue: JobQueue
+  readonly worker: Worker | null
+  /** Listens on the configured host and port; resolves with the address, e.g. http://127.0.0.1:7860. */
+  listen(): Promise<string>
+  /** Graceful stop; safe to call more than once. */
+  shutdown(graceSeconds?: number): Promise<void>
+}
+
+export async function composeServer(config: Config, options: ComposeOptions = {}): Promise<ComposedServer> {
+  const logger = options.logger
+  mkdirSync(config.dataDir, { recursive: true })
+  const databaseUrl = config.databaseUrl || `sqlite://${join(config.dataDir, 'pigment.db')}`
+  const database = await openDatabase(databaseUrl)
+  const catalog = await ServerModelCatalog.open(config).catch(async (error: unknown) => {
+    await database.close()
+    throw error
+  })
+
+  const metrics = new PigmentMetrics(async () => {
+    const counts = await queue.counts()
+    return { queued: counts.queued, running: counts.running }
+  })
+  const queue = instrumentQueue(
+    new DbQueue(database, {
+      maxQueued: config.queueLimit,
+      retentionMs: Math.round(config.retentionSeconds * 1000),
+      maxAttempts: config.maxAttempts,
+      concurrency: Math.max(1, config.workers),
+    }),
+    metrics,
+  )
+
+  let listeningAt = ''
+  const storage = openStorage(config, () => listeningAt)
+  const assetsRepo = new AssetsRepo(database.db)
+  const state = { accepting: true }
+  const deps: ApiDeps = {
+    config,
+    jobs: queue,
+    assets: assetRecords(assetsRepo, storage),
+    storage,
+    ...(storage instanceof LocalStore ? { signedFiles: signedFiles(storage) } : {}),
+    models: catalog,
+    authenticate: createAuthenticator({
+      apiKeys: config.apiKeys,
+      host: config.host,
+      insecure: config.insecure,
+      keys: new KeyStore(database),
+    }),
+    metrics,
+    probeDatabase: async () => {
+      await queue.counts()
+    },
+    state,
+  }
+
+  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir))
+  const cache = new ModelCache({
+    load: (model) => load(catalog.folder(model).dir),
+    ...(config.modelMemoryBytes > 0 ? { budgetBytes: config.modelMemoryBytes } : {}),
+  })
+  catalog.attachWarmer({
+    isLoaded: (model) => cache.loaded().some((loaded) => loaded.model === model),
+    warmup: (model) => cache.warmup(model),
+  })
+  const worker =
+    config.workers === 0
+      ? null
+      : new Worker({
+          queue,
+          store: storage,
+          assets: assetsRepo,
+          pipelines: cache,
+          workers: config.workers,
+          retentionMs: Math.round(config.retentionSeconds * 1000),
+          // every step reaches the event stream; SQLite takes a progress write in well under a step's time
+          progressIntervalMs: 0,
+          previewEvery: config.previewEvery,
+          ...(logger === undefined ? {} : { logger }),
+        })
+  // Crash recovery runs before anything can claim: jobs a killed process left running go back to the queue.
+  const recovered = await queue.recoverStale()
+  if (recovered > 0) logger?.info({ recovered }, 'requeued jobs left running by a previous process')
+  // A short retention (tests, demos) needs sweeps often enough for expiry to be seen on time.
+  const everyMs = Math.min(30_000, Math.max(250, (config.retentionSeconds * 1000) / 4))
+  const sweeper = new RetentionSweeper({ queue, assets: assetsRepo, storage, logger, everyMs })
+
+  const app = await buildApp(deps, logger === undefined ? {} : { logger })
+  let stopping: Promise<void> | undefined
+
+  return {
+    app,
+    deps,
+    queue,
+    worker,
+    async listen() {
+      listeningAt = await app.listen({ host: config.host, port: config.port })
+      await worker?.start()
+      sweeper.start()
+      return listeningAt
+    },
+    shutdown(graceSeconds = config.graceSeconds) {
+      stopping ??= (async () => {
+        state.accepting = false
+        logger?.info({ graceSeconds }, 'shutting down: no new work; running jobs may finish')
+        const closing = app.close()
+        await worker?.stop({ graceMs: Math.round(graceSeconds * 1000) })
+        // Jobs are finished or requeued: answer what is still waiting (sync waits, event streams) by closing.
+        app.server.closeAllConnections()
+        await closing
+        sweeper.stop()
+        await cache.dispose()
+        await queue.close()
+        await database.close()
+        logger?.info('shut down')
+      })()
+      return stopping
+    },
+  }
+}
+
+function openStorage(config: Config, listeningAt: () => string): BlobStore {
+  const { storage } = config
+  if (storage.kind === 's3') {
+    return new S3Store({
+      bucket: storage.bucket,
+      prefix: storage.prefix,
+      region: storage.region,
+      forcePathStyle: storage.forcePathStyle,
+      ...(storage.endpoint === '' ? {} : { endpoint: storage.endpoint }),
+    })
+  }
+  return new LocalStore({
+    root: join(config.dataDir, 'images'),
+    publicBaseUrl: () => config.publicBaseUrl || listeningAt(),
+    secret: loadOrCreateSecret(config.dataDir),
+  })
+}
