@@ -6,7 +6,6 @@ import { ASPECT_RATIOS, type ChromaBody, SAMPLER_NAMES } from './schema.js'
 import {
   dimensionsOf,
   httpStatusOf,
-  statusOfJobError,
   toResultBody,
   toSegmindHttpStatus,
   toStatusBody,
@@ -185,11 +184,5 @@ describe('error statuses', () => {
     ['REQUEST_TIMEOUT', 504],
   ] as const)('%s → %i', (code, status) => {
     expect(toSegmindHttpStatus(errors[code as ErrorCode]('x'))).toBe(status)
-  })
-
-  it('a failed job answers 400 for request errors and 500 for server errors', () => {
-    expect(statusOfJobError('REQUEST_INVALID_PARAM')).toBe(400)
-    expect(statusOfJobError('MODEL_OUT_OF_MEMORY')).toBe(500)
-    expect(statusOfJobError('SOMETHING_ELSE')).toBe(500)
   })
 })

@@ -4,7 +4,7 @@
  * Pigment's error codes → the HTTP statuses Segmind documents. No Fastify, no I/O.
  * @module
  */
-import { ERROR_CODES, type ErrorCode, errorSpec, type PigmentError } from '../../core/errors.js'
+import type { ErrorCode, PigmentError } from '../../core/errors.js'
 import type { GenerationInput } from '../../core/generation-request.js'
 import type { Job } from '../../core/job.js'
 import { resolveSampler } from '../../engine/sampler-names.js'
@@ -153,12 +153,4 @@ export function toSegmindHttpStatus(error: PigmentError): number {
   if (error.httpStatus === 404) return 404
   if (error.httpStatus >= 400 && error.httpStatus < 500) return 400
   return 500
-}
-
-/** The HTTP status for a failed job's stored error code (a string, since it crossed the database). */
-export function statusOfJobError(code: string | undefined): number {
-  const known = (ERROR_CODES as readonly string[]).includes(code ?? '') ? (code as ErrorCode) : undefined
-  if (known === undefined) return 500
-  const status = errorSpec(known).httpStatus
-  return status >= 500 ? 500 : 400
 }
