@@ -249,9 +249,11 @@ describe('Pigment records as Scenario objects (validated against the seed docume
 
 describe('creative units', () => {
   it('grow with pixels, steps and images', () => {
-    expect(creativeUnits({ width: 1024, height: 1024, steps: 30, n: 1 })).toBe(3)
-    expect(creativeUnits({ width: 1024, height: 1024, steps: 30, n: 4 })).toBe(12)
-    expect(creativeUnits({ width: 512, height: 512, steps: 30, n: 1 })).toBe(0.75)
+    const image = { model: 'shapes', width: 1024, height: 1024, steps: 30, n: 1 }
+    expect(creativeUnits(image)).toBe(3)
+    expect(creativeUnits({ ...image, n: 4 })).toBe(12)
+    expect(creativeUnits({ ...image, width: 512, height: 512 })).toBe(0.75)
+    expect(creativeUnits(image, { shapes: 2 })).toBe(6)
   })
 })
 

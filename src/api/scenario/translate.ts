@@ -9,8 +9,9 @@
  * @module
  */
 import { errors } from '../../core/errors.js'
-import type { GenerationInput, ImageSettings, RequestOrigin } from '../../core/generation-request.js'
+import type { GenerationInput, RequestOrigin } from '../../core/generation-request.js'
 import type { Asset, Job } from '../../core/job.js'
+import { type CostedSettings, costCredits, type ModelFactors } from '../../credits/cost.js'
 import { diffusersScheduler } from '../../engine/sampler-names.js'
 import type { ModelProfile, ServerLimits } from '../../jobs/canonicalize.js'
 import type { ModelSummary } from '../shared/deps.js'
@@ -140,19 +141,13 @@ export function resolveSize(
   return { width: snap(width * scale), height: snap(height * scale) }
 }
 
-/**
- * Creative units of a request: one unit per megapixel-step over ten, so a 1024×1024 image at 30 steps costs
- * 3 units. Rounded to cents. Credits (issue #6) will replace this with the server-wide cost function.
- */
-export function creativeUnits(settings: Pick<ImageSettings, 'width' | 'height' | 'steps' | 'n'>): number {
-  const megapixels = (settings.width * settings.height) / 2 ** 20
-  return Math.ceil(settings.n * megapixels * settings.steps * 10) / 100
+/** Creative units are Pigment's credits: the server-wide cost function (`credits/cost.ts`) prices both. */
+export function creativeUnits(settings: CostedSettings, factors?: ModelFactors): number {
+  return costCredits(settings, factors)
 }
 
-export function dryRunBody(
-  settings: Pick<ImageSettings, 'width' | 'height' | 'steps' | 'n'>,
-): DryRunResponse {
-  return { creativeUnitsCost: creativeUnits(settings), creativeUnitsDiscount: 0 }
+export function dryRunBody(settings: CostedSettings, factors?: ModelFactors): DryRunResponse {
+  return { creativeUnitsCost: creativeUnits(settings, factors), creativeUnitsDiscount: 0 }
 }
 
 // ── Pigment → Scenario ──────────────────────────────────────────────────────────────────────────────────
