@@ -28,16 +28,13 @@ export async function sampleDdpm(
     const meanScale = Math.sqrt(1 / alpha)
     const epsScale = (1 - alpha) / Math.sqrt(1 - alphaCumprod)
     const back = sigmaNext !== 0 ? Math.sqrt(1 + sigmaNext ** 2) : 1
+    const n = sigmaNext > 0 ? options.noise(x.length) : null
+    const std = n ? Math.sqrt(((1 - alpha) * (1 - alphaCumprodNext)) / (1 - alphaCumprod)) : 0
     for (let k = 0; k < x.length; k++) {
       const eps = (x[k] - denoised[k]) / sigma
-      x[k] = meanScale * (x[k] * toVp - epsScale * eps)
+      const mean = meanScale * (x[k] * toVp - epsScale * eps)
+      x[k] = (n ? mean + std * n[k] : mean) * back
     }
-    if (sigmaNext > 0) {
-      const n = options.noise(x.length)
-      const std = Math.sqrt(((1 - alpha) * (1 - alphaCumprodNext)) / (1 - alphaCumprod))
-      for (let k = 0; k < x.length; k++) x[k] += std * n[k]
-    }
-    if (back !== 1) for (let k = 0; k < x.length; k++) x[k] *= back
     endStep(options, i, sigmas, x, denoised)
   }
   return x

@@ -27,7 +27,13 @@ export async function sampleDpmppTwoSAncestral(
     let denoised = await evaluate(denoise, x, sigma)
     const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmaNext, eta)
     if (sigmaDown === 0) {
+      // Euler to 0 lands on D; with η > 1, σ' > 0 can still follow and ComfyUI then adds the noise.
       x.set(denoised)
+      if (sigmaNext > 0) {
+        const n = options.noise(x.length)
+        const amount = options.sNoise * sigmaUp
+        for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+      }
     } else {
       const t = -Math.log(sigma)
       const h = -Math.log(sigmaDown) - t
@@ -39,12 +45,13 @@ export async function sampleDpmppTwoSAncestral(
       denoised = await evaluate(denoise, midpoint, sigmaS)
       const ratio = sigmaDown / sigma
       const c = -Math.expm1(-h)
-      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k]
-    }
-    if (sigmaNext > 0) {
-      const n = options.noise(x.length)
-      const amount = options.sNoise * sigmaUp
-      for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+      if (sigmaNext > 0) {
+        const n = options.noise(x.length)
+        const amount = options.sNoise * sigmaUp
+        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k] + amount * n[k]
+      } else {
+        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k]
+      }
     }
     endStep(options, i, sigmas, x, denoised)
   }

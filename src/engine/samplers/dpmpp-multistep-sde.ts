@@ -3,9 +3,10 @@
  * and `sample_dpmpp_3m_sde`.
  * @module
  */
+
+import { linearCombination } from '../tensor.js'
 import type { Denoiser } from '../types.js'
 import {
-  addNoise,
   endStep,
   evaluate,
   halfLogSnr,
@@ -83,9 +84,14 @@ async function multistepSde(
         wD += c
         wP -= c
       }
-      for (let k = 0; k < x.length; k++) x[k] = a * x[k] + wD * denoised[k] + wP * previous[k] + wO * older[k]
-      if (eta > 0 && sNoise > 0)
-        addNoise(x, sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise, options)
+      // Only the terms in use are read: the first step has no history, the 2M forms no D_older.
+      const weights = [wD, wP, wO].slice(0, hPrevious === null ? 1 : correction === 'third-order' ? 3 : 2)
+      const terms = [denoised, previous, older].slice(0, weights.length)
+      if (eta > 0 && sNoise > 0) {
+        weights.push(sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise)
+        terms.push(options.noise(x.length))
+      }
+      linearCombination(x, a, x, weights, terms)
     }
     // Rotate the history: the oldest buffer takes the new estimate.
     ;[older, previous] = [previous, older]

@@ -4,7 +4,6 @@
  */
 import type { Denoiser } from '../types.js'
 import {
-  addNoise,
   ancestralStep,
   endStep,
   evaluate,
@@ -59,8 +58,13 @@ export async function sampleDpmppSde(
     const h1 = -Math.log(split1.sigmaDown) - lambdaS
     const a1 = (alphaS1 / alphaS) * Math.exp(-h1)
     const b1 = -alphaS1 * Math.expm1(-h1)
-    for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k]
-    if (withNoise) addNoise(stage, alphaS1 * sNoise * split1.sigmaUp, options)
+    if (withNoise) {
+      const n = options.noise(x.length)
+      const amount = alphaS1 * sNoise * split1.sigmaUp
+      for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k] + amount * n[k]
+    } else {
+      for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k]
+    }
     denoised = await evaluate(denoise, stage, sigmaS1)
 
     // Stage 2: the full step with the blended estimate (noise pair σ → σ').
@@ -69,8 +73,13 @@ export async function sampleDpmppSde(
     // With r = ½ the blend (1 − 1/2r)·D + (1/2r)·D₂ is exactly D₂.
     const a2 = (alphaT / alphaS) * Math.exp(-h2)
     const b2 = -alphaT * Math.expm1(-h2)
-    for (let k = 0; k < x.length; k++) x[k] = a2 * x[k] + b2 * denoised[k]
-    if (withNoise) addNoise(x, alphaT * sNoise * split2.sigmaUp, options)
+    if (withNoise) {
+      const n = options.noise(x.length)
+      const amount = alphaT * sNoise * split2.sigmaUp
+      for (let k = 0; k < x.length; k++) x[k] = a2 * x[k] + b2 * denoised[k] + amount * n[k]
+    } else {
+      for (let k = 0; k < x.length; k++) x[k] = a2 * x[k] + b2 * denoised[k]
+    }
     endStep(options, i, schedule, x, denoised)
   }
   return x

@@ -44,27 +44,34 @@ export async function sampleErSde(
       const r = noiseScaler(lambdaT) / noiseScaler(lambdaS)
       const a = (alphaT / alphaS) * r
       const b = alphaT * (1 - r)
-      for (let k = 0; k < x.length; k++) x[k] = a * x[k] + b * denoised[k]
+      // Stage 2 and 3 weights (zero while the history is too short).
+      let c2 = 0
+      let slopeScale = 0
+      let c3 = 0
+      let curveScale = 0
       if (stage >= 2) {
         const dt = lambdaT - lambdaS
         const { s, sU } = integrals(lambdaS, lambdaT)
-        const c2 = alphaT * (dt + s * noiseScaler(lambdaT))
-        const slopeScale = 1 / (lambdaS - erLambdas[i - 1])
-        const c3 = stage >= 3 ? alphaT * (dt ** 2 / 2 + sU * noiseScaler(lambdaT)) : 0
-        const curveScale = stage >= 3 ? 1 / ((lambdaS - erLambdas[i - 2]) / 2) : 0
-        for (let k = 0; k < x.length; k++) {
+        c2 = alphaT * (dt + s * noiseScaler(lambdaT))
+        slopeScale = 1 / (lambdaS - erLambdas[i - 1])
+        if (stage >= 3) {
+          c3 = alphaT * (dt ** 2 / 2 + sU * noiseScaler(lambdaT))
+          curveScale = 1 / ((lambdaS - erLambdas[i - 2]) / 2)
+        }
+      }
+      const radicand = lambdaT ** 2 - lambdaS ** 2 * r ** 2
+      const amount = alphaT * sNoise * (radicand >= 0 ? Math.sqrt(radicand) : 0)
+      const n = sNoise > 0 ? options.noise(x.length) : null
+      for (let k = 0; k < x.length; k++) {
+        let value = a * x[k] + b * denoised[k]
+        if (stage >= 2) {
           const dd = (denoised[k] - previous[k]) * slopeScale
           slope[k] = dd
-          x[k] += c2 * dd + (stage >= 3 ? c3 * (dd - previousSlope[k]) * curveScale : 0)
+          value += c2 * dd + c3 * (dd - previousSlope[k]) * curveScale
         }
-        ;[slope, previousSlope] = [previousSlope, slope]
+        x[k] = n ? value + amount * n[k] : value
       }
-      if (sNoise > 0) {
-        const radicand = lambdaT ** 2 - lambdaS ** 2 * r ** 2
-        const amount = alphaT * sNoise * (radicand >= 0 ? Math.sqrt(radicand) : 0)
-        const n = options.noise(x.length)
-        for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
-      }
+      if (stage >= 2) [slope, previousSlope] = [previousSlope, slope]
     }
     previous.set(denoised)
     endStep(options, i, schedule, x, denoised)

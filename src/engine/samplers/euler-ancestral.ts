@@ -4,7 +4,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
-import { addNoise, ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
+import { ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
 
 /**
  * Ancestral sampling with Euler steps (k-diffusion `sample_euler_ancestral`, after Ho et al. 2020 / Song et al.
@@ -27,8 +27,9 @@ export async function sampleEulerAncestral(
       x.set(denoised)
     } else {
       const dt = sigmaDown - sigma
-      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
-      addNoise(x, options.sNoise * sigmaUp, options)
+      const n = options.noise(x.length)
+      const amount = options.sNoise * sigmaUp
+      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt + amount * n[k]
     }
     endStep(options, i, sigmas, x, denoised)
   }
@@ -56,11 +57,14 @@ async function sampleEulerAncestralRf(
     } else {
       const { sigmaDown, alphaRatio, renoise } = rfAncestralStep(sigma, sigmaNext, eta)
       const ratio = sigmaDown / sigma
-      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
       if (eta > 0) {
         const n = options.noise(x.length)
         const amount = options.sNoise * renoise
-        for (let k = 0; k < x.length; k++) x[k] = alphaRatio * x[k] + amount * n[k]
+        for (let k = 0; k < x.length; k++) {
+          x[k] = alphaRatio * (ratio * x[k] + (1 - ratio) * denoised[k]) + amount * n[k]
+        }
+      } else {
+        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
       }
     }
     endStep(options, i, sigmas, x, denoised)

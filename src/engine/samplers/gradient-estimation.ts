@@ -26,15 +26,18 @@ export async function sampleGradientEstimation(
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
-    for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
     const dt = sigmaNext - sigma
     if (sigmaNext === 0) {
+      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
-    } else if (i === 0) {
-      for (let k = 0; k < x.length; k++) x[k] += d[k] * dt
     } else {
-      const c = (GAMMA - 1) * dt
-      for (let k = 0; k < x.length; k++) x[k] += d[k] * dt + c * (d[k] - previous[k])
+      // From the second step on: x += d·dt + (γ − 1)(d − d_prev)·dt.
+      const c = i === 0 ? 0 : (GAMMA - 1) * dt
+      for (let k = 0; k < x.length; k++) {
+        const dk = (x[k] - denoised[k]) / sigma
+        d[k] = dk
+        x[k] += dk * dt + c * (dk - previous[k])
+      }
     }
     ;[d, previous] = [previous, d]
     endStep(options, i, sigmas, x, denoised)

@@ -28,21 +28,25 @@ export async function sampleHeunpp2(
     const sigmaNext = sigmas[i + 1]
     let denoised = await evaluate(denoise, x, sigma)
     const dt = sigmaNext - sigma
-    for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
     if (sigmaNext === sEnd) {
-      for (let k = 0; k < x.length; k++) x[k] += d[k] * dt
+      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
     } else {
-      for (let k = 0; k < x.length; k++) x2[k] = x[k] + d[k] * dt
+      for (let k = 0; k < x.length; k++) {
+        d[k] = (x[k] - denoised[k]) / sigma
+        x2[k] = x[k] + d[k] * dt
+      }
       denoised = await evaluate(denoise, x2, sigmaNext)
-      for (let k = 0; k < x.length; k++) d2[k] = (x2[k] - denoised[k]) / sigmaNext
+      const dt2 = sigmas[i + 2] - sigmaNext
+      for (let k = 0; k < x.length; k++) {
+        d2[k] = (x2[k] - denoised[k]) / sigmaNext
+        x3[k] = x2[k] + d2[k] * dt2
+      }
       if (sigmas[i + 2] === sEnd) {
         const w2 = sigmaNext / (2 * sigmas[0])
         const w1 = 1 - w2
         for (let k = 0; k < x.length; k++) x[k] += (d[k] * w1 + d2[k] * w2) * dt
       } else {
         const sigmaNext2 = sigmas[i + 2]
-        const dt2 = sigmaNext2 - sigmaNext
-        for (let k = 0; k < x.length; k++) x3[k] = x2[k] + d2[k] * dt2
         denoised = await evaluate(denoise, x3, sigmaNext2)
         const w = 3 * sigmas[0]
         const w2 = sigmaNext / w

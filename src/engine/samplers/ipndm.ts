@@ -57,16 +57,22 @@ async function adamsBashforth(
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
     const d = history.length < MAX_ORDER ? new Float32Array(x.length) : history.pop()!
-    for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
     history.unshift(d)
     if (sigmaNext === 0) {
+      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
     } else {
       const order = Math.min(MAX_ORDER, i + 1)
       const dt = sigmaNext - sigma
-      const [w0 = 0, w1 = 0, w2 = 0, w3 = 0] = weights(sigmas, i, order).map((w) => w * dt)
-      const [h0, h1 = h0, h2 = h0, h3 = h0] = history
-      for (let k = 0; k < x.length; k++) x[k] += w0 * h0[k] + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
+      const w = weights(sigmas, i, order).map((v) => v * dt)
+      // d = (x − D)/σ and x += Σ w_j·d_j in one pass; the older derivatives are already stored.
+      const [w0, w1 = 0, w2 = 0, w3 = 0] = w
+      const [, h1 = d, h2 = d, h3 = d] = history
+      for (let k = 0; k < x.length; k++) {
+        const dk = (x[k] - denoised[k]) / sigma
+        d[k] = dk
+        x[k] += w0 * dk + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
+      }
     }
     endStep(options, i, sigmas, x, denoised)
   }

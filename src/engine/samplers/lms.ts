@@ -56,23 +56,57 @@ export async function sampleLms(
     const sigma = sigmas[i]
     const denoised = await evaluate(denoise, x, sigma)
     const d = history.length < MAX_ORDER ? new Float32Array(x.length) : history.pop()!
-    for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
     history.unshift(d)
     if (sigmas[i + 1] === 0) {
+      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
     } else {
       const order = Math.min(i + 1, MAX_ORDER)
       const c = Array.from({ length: order }, (_, j) => linearMultistepCoefficient(sigmas, order, i, j))
-      applyCombination(x, c, history)
+      stepWithNewDerivative(x, denoised, sigma, d, c, history)
     }
     endStep(options, i, sigmas, x, denoised)
   }
   return x
 }
 
-/** x += Σ_j c_j·h_j with one pass over memory. */
-function applyCombination(x: Float32Array, c: number[], h: Float32Array[]): void {
-  const [c0 = 0, c1 = 0, c2 = 0, c3 = 0] = c
-  const [h0, h1 = h0, h2 = h0, h3 = h0] = h
-  for (let k = 0; k < x.length; k++) x[k] += c0 * h0[k] + c1 * h1[k] + c2 * h2[k] + c3 * h3[k]
+/**
+ * d = (x − D)/σ into history[0], then x += Σ_j c_j·history[j], in one pass (history[0] is the new slot).
+ */
+function stepWithNewDerivative(
+  x: Float32Array,
+  denoised: Float32Array,
+  sigma: number,
+  d: Float32Array,
+  c: number[],
+  history: Float32Array[],
+): void {
+  const [c0, c1, c2, c3] = c
+  const [, h1, h2, h3] = history
+  const n = x.length
+  if (c.length === 1) {
+    for (let k = 0; k < n; k++) {
+      const dk = (x[k] - denoised[k]) / sigma
+      d[k] = dk
+      x[k] += c0 * dk
+    }
+  } else if (c.length === 2) {
+    for (let k = 0; k < n; k++) {
+      const dk = (x[k] - denoised[k]) / sigma
+      d[k] = dk
+      x[k] += c0 * dk + c1 * h1[k]
+    }
+  } else if (c.length === 3) {
+    for (let k = 0; k < n; k++) {
+      const dk = (x[k] - denoised[k]) / sigma
+      d[k] = dk
+      x[k] += c0 * dk + c1 * h1[k] + c2 * h2[k]
+    }
+  } else {
+    for (let k = 0; k < n; k++) {
+      const dk = (x[k] - denoised[k]) / sigma
+      d[k] = dk
+      x[k] += c0 * dk + c1 * h1[k] + c2 * h2[k] + c3 * h3[k]
+    }
+  }
 }

@@ -2,6 +2,8 @@
  * UniPC multistep predictor–corrector, ComfyUI `comfy/extra_samplers/uni_pc.py` (`uni_pc`, `uni_pc_bh2`).
  * @module
  */
+
+import { linearCombination } from '../tensor.js'
 import type { Denoiser } from '../types.js'
 import { evaluate, type SamplerOptions } from './common.js'
 
@@ -55,13 +57,13 @@ export async function sampleUniPc(
       const useCorrector = target !== steps
       const coefficients = updateCoefficients(variant, times, ts[target], stepOrder, useCorrector)
       const window = models.slice(models.length - stepOrder)
-      combine(predicted, coefficients.x, x, coefficients.predictor, window)
+      linearCombination(predicted, coefficients.x, x, coefficients.predictor, window)
       if (!useCorrector) {
         x.set(predicted)
         continue
       }
       const modelT = await evaluate(denoise, predicted, ts[target])
-      combine(out, coefficients.x, x, coefficients.corrector, [...window, modelT])
+      linearCombination(out, coefficients.x, x, coefficients.corrector, [...window, modelT])
       ;[x, out] = [out, x]
       const slot = warmUp || models.length < order ? new Float32Array(x.length) : models.shift()!
       slot.set(modelT)
@@ -200,11 +202,4 @@ export function solve(a: number[][], b: number[]): number[] {
     y[r] = sum / m[r][r]
   }
   return y
-}
-
-/** out = cx·x + Σ w_j·m_j in one pass (up to four estimates). */
-function combine(out: Float32Array, cx: number, x: Float32Array, w: number[], m: Float32Array[]): void {
-  const [w0 = 0, w1 = 0, w2 = 0, w3 = 0] = w
-  const [m0, m1 = m0, m2 = m0, m3 = m0] = m
-  for (let k = 0; k < out.length; k++) out[k] = cx * x[k] + w0 * m0[k] + w1 * m1[k] + w2 * m2[k] + w3 * m3[k]
 }
