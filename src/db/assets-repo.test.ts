@@ -81,6 +81,18 @@ for (const target of await testDialects()) {
       expect(isPigmentError(bad, 'VALIDATION_FAILED')).toBe(true)
     })
 
+    it('reads several at once and moves a job’s expiry', async () => {
+      const a = await repo.create(asset({ index: 0 }))
+      const b = await repo.create(asset({ index: 1 }))
+      const other = await repo.create(asset({ jobId: 'job-2' }))
+      expect((await repo.getMany([b.id, a.id, 'missing'])).map((x) => x.id).sort()).toEqual(
+        [a.id, b.id].sort(),
+      )
+      await repo.setExpiryForJob('job-1', new Date(T0 + 5))
+      expect((await repo.get(a.id))?.expiresAt).toEqual(new Date(T0 + 5))
+      expect((await repo.get(other.id))?.expiresAt).toEqual(other.expiresAt)
+    })
+
     it('finds expired assets and deletes records, returning what existed', async () => {
       const old = await repo.create(asset({ expiresAt: new Date(T0) }))
       const fresh = await repo.create(asset({ expiresAt: new Date(T0 + 10_000) }))

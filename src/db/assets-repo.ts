@@ -81,6 +81,22 @@ export class AssetsRepo {
     return row === undefined ? null : rowToAsset(row)
   }
 
+  /** The records that exist among `ids`, in no particular order. */
+  async getMany(ids: readonly string[]): Promise<Asset[]> {
+    if (ids.length === 0) return []
+    const rows = await this.#db.selectFrom('assets').selectAll().where('id', 'in', ids).execute()
+    return rows.map(rowToAsset)
+  }
+
+  /** Aligns a finished job's assets with the job's own expiry. */
+  async setExpiryForJob(jobId: string, expiresAt: Date | null): Promise<void> {
+    await this.#db
+      .updateTable('assets')
+      .set({ expires_at: expiresAt === null ? null : expiresAt.getTime() })
+      .where('job_id', '=', jobId)
+      .execute()
+  }
+
   /** A job's assets in image order. */
   async listByJob(jobId: string): Promise<Asset[]> {
     const rows = await this.#db
