@@ -1,0 +1,83 @@
+/**
+ * Limits over time against the real server: a full queue answers 429 with Retry-After (one worker, queue
+ * limit 1), and finished jobs expire with their images after a short retention.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type JobBody,
+  makeTestModel,
+  pollJob,
+  postJson,
+  type ServerProcess,
+  startServer,
+  tempDir,
+} from './server-harness.js'
+
+let server: ServerProcess
+let base: string
+const small = { width: 64, height: 64, steps: 4 }
+
+beforeAll(async () => {
+  const model = await makeTestModel()
+  server = await startServer([
+    '--data-dir',
+    tempDir('limits'),
+    '--model',
+    model,
+    '--workers',
+    '1',
+    '--queue-limit',
+    '1',
+    '--retention',
+    '3s',
+  ])
+  base = server.url
+})
+
+afterAll(async () => {
+  await server?.stop()
+})
+
+describe('backpressure', () => {
+  it('answers 429 with Retry-After beyond the queue limit, and accepts work again once it drains', async () => {
+    const running = (await (
+      await postJson(`${base}/api/generations`, {
+        prompt: 'a',
+        width: 128,
+        height: 128,
+        steps: 150,
+        async: true,
+      })
+    ).json()) as JobBody
+    await pollJob(base, running.id, (job) => job.state === 'running')
+    const waiting = await postJson(`${base}/api/generations`, { prompt: 'b', ...small, async: true })
+    expect(waiting.status).toBe(202)
+
+    const refused = await postJson(`${base}/api/generations`, { prompt: 'c', ...small, async: true })
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    const { error } = (await refused.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe('QUEUE_FULL')
+
+    await fetch(`${base}/api/jobs/${running.id}/cancel`, { method: 'POST' })
+    await pollJob(base, ((await waiting.json()) as JobBody).id)
+    const accepted = await postJson(`${base}/api/generations`, { prompt: 'd', ...small })
+    expect(accepted.status).toBe(200)
+  })
+})
+
+describe('retention', () => {
+  it('expires a finished job and deletes its images after the retention period', async () => {
+    const response = await postJson(`${base}/api/generations`, { prompt: 'short-lived', ...small })
+    expect(response.status).toBe(200)
+    const job = (await response.json()) as JobBody
+    const [image] = job.images
+    expect((await fetch(image.url)).status).toBe(200)
+
+    const expired = await pollJob(base, job.id, (current) => current.state === 'expired', 30_000)
+    expect(expired.images).toEqual([])
+    expect((await fetch(`${base}/api/assets/${image.assetId}`)).status).toBe(404)
+    expect([404, 410]).toContain((await fetch(image.fileUrl)).status)
+    expect([404, 410]).toContain((await fetch(image.url)).status)
+  })
+})
