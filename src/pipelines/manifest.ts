@@ -26,12 +26,17 @@ export interface ModelManifest {
     readonly shift: number
     readonly guidance: number
   }
-  /** Paths relative to the folder. */
+  /**
+   * Paths relative to the folder. flow: `clipTokenizer` + `clipTextEncoder` (CLIP-L) feed a transformer that
+   * takes `pooled_projections` (FLUX); Chroma has none.
+   */
   readonly components: {
     readonly tokenizer: string
     readonly textEncoder: string
     readonly denoiser: string
     readonly vaeDecoder: string
+    readonly clipTokenizer?: string
+    readonly clipTextEncoder?: string
   }
   readonly latent: {
     readonly channels: number
@@ -138,8 +143,16 @@ const FIELD_CHECKS: Readonly<Record<Section, Readonly<Record<string, Check>>>> =
     betaEnd: positive,
     betaSchedule: oneOf('scaled_linear', 'linear'),
     shift: positive,
+    guidance: number,
   },
-  components: { tokenizer: nonEmpty, textEncoder: nonEmpty, denoiser: nonEmpty, vaeDecoder: nonEmpty },
+  components: {
+    tokenizer: nonEmpty,
+    textEncoder: nonEmpty,
+    denoiser: nonEmpty,
+    vaeDecoder: nonEmpty,
+    clipTokenizer: nonEmpty,
+    clipTextEncoder: nonEmpty,
+  },
   latent: { channels: count, downscale: count, scalingFactor: positive, shiftFactor: number },
   text: { maxLength: count, padding: oneOf('max_length', 'tokens+eos+1pad') },
   defaults: {
@@ -233,6 +246,9 @@ export function parseManifest(
 
 function checkConsistency(m: ModelManifest, file: string): void {
   const { limits, defaults } = m
+  if ((m.components.clipTokenizer === undefined) !== (m.components.clipTextEncoder === undefined)) {
+    throw invalid(file, 'components.clipTextEncoder', 'and components.clipTokenizer go together')
+  }
   const floor = FAMILY_DEFAULTS[m.family].limits.sizeMultiple
   if (limits.sizeMultiple % floor !== 0) {
     throw invalid(file, 'limits.sizeMultiple', `must be a multiple of ${floor} for family ${m.family}`)

@@ -24,6 +24,8 @@ export interface ModelFolder {
     readonly textEncoder: string
     readonly denoiser: string
     readonly vaeDecoder: string
+    readonly clipTokenizer?: string
+    readonly clipTextEncoder?: string
   }
 }
 
@@ -58,17 +60,21 @@ async function inferredBase(dir: string): Promise<ModelManifest | undefined> {
 
 function checkComponents(folder: ModelFolder): void {
   const { paths } = folder
-  if (!existsSync(paths.tokenizer) || !statSync(paths.tokenizer).isDirectory()) {
-    throw errors.MODEL_INVALID(`tokenizer folder ${paths.tokenizer} is missing`, {
-      field: 'components.tokenizer',
-      details: { file: paths.tokenizer },
-    })
-  }
-  for (const key of ['textEncoder', 'denoiser', 'vaeDecoder'] as const) {
-    if (!existsSync(paths[key])) {
-      throw errors.MODEL_LOAD_FAILED(`model file ${paths[key]} is missing (${key})`, {
+  for (const key of ['tokenizer', 'clipTokenizer'] as const) {
+    const dir = paths[key]
+    if (dir !== undefined && (!existsSync(dir) || !statSync(dir).isDirectory())) {
+      throw errors.MODEL_INVALID(`tokenizer folder ${dir} is missing`, {
         field: `components.${key}`,
-        details: { file: paths[key] },
+        details: { file: dir },
+      })
+    }
+  }
+  for (const key of ['textEncoder', 'denoiser', 'vaeDecoder', 'clipTextEncoder'] as const) {
+    const file = paths[key]
+    if (file !== undefined && !existsSync(file)) {
+      throw errors.MODEL_LOAD_FAILED(`model file ${file} is missing (${key})`, {
+        field: `components.${key}`,
+        details: { file },
       })
     }
   }
@@ -107,6 +113,9 @@ export async function loadModelFolder(path: string): Promise<ModelFolder> {
       textEncoder: join(dir, c.textEncoder),
       denoiser: join(dir, c.denoiser),
       vaeDecoder: join(dir, c.vaeDecoder),
+      ...(c.clipTokenizer && c.clipTextEncoder
+        ? { clipTokenizer: join(dir, c.clipTokenizer), clipTextEncoder: join(dir, c.clipTextEncoder) }
+        : {}),
     },
   }
   checkComponents(folder)

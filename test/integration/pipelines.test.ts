@@ -2,7 +2,7 @@
  * End to end on the tiny random-weight models (generated into a temp folder, never committed): both families
  * through tokenizer, text encoder, sampler, denoiser and VAE to PNG bytes.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -255,5 +255,46 @@ describe('pipeline specifics', () => {
     // ComfyUI's timestep(σ) is a whole number, so every variant computes the same image.
     expect(Buffer.compare(images[0], images[1])).toBe(0)
     expect(Buffer.compare(images[0], images[2])).toBe(0)
+  })
+
+  it('flow: feeds CLIP pooled embeddings and distilled guidance to a FLUX-style transformer', async () => {
+    await writeTestModel({ family: 'flow', out: join(root, 'flux'), seed: 7, flux: true })
+    const { pipeline, runs } = await open('flow', 'flux')
+    const settings: ImageSettings = {
+      prompt: 'a red circle',
+      negativePrompt: 'a photo of a blurry dog',
+      model: 'flux',
+      width: 32,
+      height: 32,
+      steps: 2,
+      cfg: 2,
+      sampler: 'euler',
+      scheduler: 'simple',
+      seed: 3,
+      n: 1,
+    }
+    const [a] = await pipeline.generate(settings)
+    const [b] = await pipeline.generate({ ...settings, prompt: 'a blue circle' })
+    expect(Buffer.from(a.rgb).equals(Buffer.from(b.rgb))).toBe(false)
+    expect(runs.filter((r) => r.label === 'clipTextEncoder').length).toBeGreaterThan(0)
+    const call = runs.find((r) => r.label === 'denoiser')
+    // max_length padding gives every prompt the same length, so cond and uncond share one batch-2 call
+    expect(call?.inputs.find((i) => i.name === 'pooled_projections')?.dims).toEqual([2, 32])
+    expect(call?.inputs.find((i) => i.name === 'guidance')?.dims).toEqual([2])
+    expect(call?.inputs.find((i) => i.name === 'encoder_hidden_states')?.dims).toEqual([2, 32, 32])
+    await pipeline.dispose()
+  })
+
+  it('flow: names the missing CLIP components when the transformer takes pooled_projections', async () => {
+    const dir = join(root, 'flux-no-clip')
+    await writeTestModel({ family: 'flow', out: dir, seed: 7, flux: true })
+    const manifestFile = join(dir, 'pigment.json')
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'))
+    const { clipTokenizer: _t, clipTextEncoder: _e, ...components } = manifest.components
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, components }))
+    await expect(loadPipeline(dir)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('components.clipTextEncoder'),
+    })
   })
 })

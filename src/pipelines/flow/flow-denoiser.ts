@@ -12,8 +12,13 @@ import type { LatentShape } from '../pipeline-support.js'
 import type { Feed, ModelSession, OutputTensor } from '../session.js'
 import { imageIds, packLatent, textIds, unpackLatent } from './packing.js'
 
-/** A T5 `last_hidden_state` [1, L, D] (only the positions the transformer should see). */
-export type FlowTextEncoding = OutputTensor
+/** One prompt's conditioning. */
+export interface FlowTextEncoding {
+  /** T5 `last_hidden_state` [1, L, D] (only the positions the transformer should see). */
+  readonly states: OutputTensor
+  /** CLIP `pooler_output` [1, P], for transformers with a `pooled_projections` input (FLUX). */
+  readonly pooled?: OutputTensor
+}
 
 function concat(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
@@ -55,13 +60,21 @@ export function flowBatchedModel(
   /** One transformer call for rows that share a text length; returns the packed velocities. */
   async function velocity(rows: readonly Float32Array[], sigma: number, text: readonly FlowTextEncoding[]) {
     const batch = rows.length
-    const [, length, dim] = text[0].dims
+    const [, length, dim] = text[0].states.dims
     const feeds: Record<string, Feed> = {
       hidden_states: { data: concat(rows), dims: [batch, tokens, channels * 4] },
-      encoder_hidden_states: { data: concat(text.map((t) => t.data)), dims: [batch, length, dim] },
+      encoder_hidden_states: { data: concat(text.map((t) => t.states.data)), dims: [batch, length, dim] },
       timestep: { data: new Array<number>(batch).fill(sampling.sigmaToTimestep(sigma)), dims: [batch] },
       img_ids: idsFeed(transformer, 'img_ids', imgIds, batch),
       txt_ids: idsFeed(transformer, 'txt_ids', textIds(length), batch),
+    }
+    if (transformer.hasInput('pooled_projections')) {
+      const pooled = text.map((t) => {
+        if (!t.pooled)
+          throw new Error('flow pipeline: the transformer takes pooled_projections but no CLIP ran')
+        return t.pooled.data
+      })
+      feeds.pooled_projections = { data: concat(pooled), dims: [batch, pooled[0].length] }
     }
     if (transformer.hasInput('guidance')) {
       feeds.guidance = { data: new Array<number>(batch).fill(options.guidance), dims: [batch] }
@@ -78,7 +91,7 @@ export function flowBatchedModel(
     )
     const texts = batch === 1 ? [cond] : [cond, uncond as FlowTextEncoding]
     let packedOut: Float32Array
-    if (batch === 1 || texts[0].dims[1] === texts[1].dims[1]) {
+    if (batch === 1 || texts[0].states.dims[1] === texts[1].states.dims[1]) {
       packedOut = await velocity(packed, sigma, texts)
     } else {
       packedOut = concat([

@@ -23,7 +23,7 @@ import type { ModelFolder } from '../model-folder.js'
 import type { GenerateHooks, ImagePipeline, RawImage } from '../pipeline.js'
 import { decodeLatent, latentShapeFor, stepReporter, withOomFallback } from '../pipeline-support.js'
 import { createSession, type Feed, type ModelSession, type SessionOptions } from '../session.js'
-import { loadT5Tokenizer, type PromptTokenizer } from '../text/prompt-tokenizer.js'
+import { loadClipTokenizer, loadT5Tokenizer, type PromptTokenizer } from '../text/prompt-tokenizer.js'
 import { validateSettings } from '../validate.js'
 import { type FlowTextEncoding, flowBatchedModel } from './flow-denoiser.js'
 
@@ -36,6 +36,8 @@ export class FlowPipeline implements ImagePipeline {
   readonly folder: ModelFolder
   readonly #tokenizer: PromptTokenizer
   readonly #textEncoder: ModelSession
+  /** CLIP-L for FLUX's pooled input; absent for Chroma. */
+  readonly #clip: { readonly tokenizer: PromptTokenizer; readonly encoder: ModelSession } | undefined
   readonly #transformer: ModelSession
   readonly #vae: ModelSession
   readonly #sampling: ModelSampling
@@ -45,11 +47,13 @@ export class FlowPipeline implements ImagePipeline {
     folder: ModelFolder,
     tokenizer: PromptTokenizer,
     sessions: { textEncoder: ModelSession; transformer: ModelSession; vae: ModelSession },
+    clip: { tokenizer: PromptTokenizer; encoder: ModelSession } | undefined,
   ) {
     this.folder = folder
     this.name = folder.manifest.name
     this.#tokenizer = tokenizer
     this.#textEncoder = sessions.textEncoder
+    this.#clip = clip
     this.#transformer = sessions.transformer
     this.#vae = sessions.vae
     // The transformer takes σ itself as its time input (multiplier 1; it scales by 1000 inside).
@@ -73,13 +77,21 @@ export class FlowPipeline implements ImagePipeline {
         )
       }
     }
+    let clip: { tokenizer: PromptTokenizer; encoder: ModelSession } | undefined
     if (transformer.hasInput('pooled_projections')) {
-      throw errors.MODEL_INVALID(
-        `${transformer.file} takes pooled_projections (a CLIP pooled embedding); Pigment's flow pipeline feeds T5 only`,
-        { details: { file: transformer.file } },
-      )
+      if (!paths.clipTokenizer || !paths.clipTextEncoder) {
+        throw errors.MODEL_INVALID(
+          `${transformer.file} takes pooled_projections (a CLIP pooled embedding); name the CLIP tokenizer and ` +
+            'encoder in pigment.json as components.clipTokenizer and components.clipTextEncoder',
+          { field: 'components.clipTextEncoder', details: { file: transformer.file } },
+        )
+      }
+      clip = {
+        tokenizer: await loadClipTokenizer(paths.clipTokenizer),
+        encoder: await open(paths.clipTextEncoder, 'clipTextEncoder'),
+      }
     }
-    return new FlowPipeline(folder, tokenizer, { textEncoder, transformer, vae })
+    return new FlowPipeline(folder, tokenizer, { textEncoder, transformer, vae }, clip)
   }
 
   async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
@@ -118,8 +130,9 @@ export class FlowPipeline implements ImagePipeline {
   }
 
   /**
-   * T5 states for a prompt, cached by text. With `tokens+eos+1pad` (Chroma) the sequence is the prompt tokens,
-   * EOS and one PAD, with the PAD masked in the encoder and the transformer seeing all of it (engine-spec §5).
+   * T5 states for a prompt (and CLIP's pooled embedding for FLUX), cached by text. With `tokens+eos+1pad`
+   * (Chroma) the sequence is the prompt tokens, EOS and one PAD, with the PAD masked in the encoder and the
+   * transformer seeing all of it (engine-spec §5).
    */
   #encodePrompt(text: string): Promise<FlowTextEncoding> {
     const cached = this.#prompts.get(text)
@@ -131,7 +144,14 @@ export class FlowPipeline implements ImagePipeline {
         feeds.attention_mask = { data: mask, dims: [1, mask.length] }
       }
       const outputName = this.#textEncoder.outputs[0].name
-      return (await this.#textEncoder.run(feeds, [outputName]))[outputName]
+      const states = (await this.#textEncoder.run(feeds, [outputName]))[outputName]
+      if (!this.#clip) return { states }
+      const clipIds = this.#clip.tokenizer.tokenize(text).ids
+      const clipOut = await this.#clip.encoder.run(
+        { input_ids: { data: clipIds, dims: [1, clipIds.length] } },
+        ['pooler_output'],
+      )
+      return { states, pooled: clipOut.pooler_output }
     })()
     this.#prompts.set(text, encoding)
     encoding.catch(() => this.#prompts.delete(text))
@@ -139,6 +159,11 @@ export class FlowPipeline implements ImagePipeline {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.#textEncoder.dispose(), this.#transformer.dispose(), this.#vae.dispose()])
+    await Promise.all([
+      this.#textEncoder.dispose(),
+      this.#transformer.dispose(),
+      this.#vae.dispose(),
+      this.#clip?.encoder.dispose(),
+    ])
   }
 }

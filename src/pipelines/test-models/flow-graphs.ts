@@ -12,6 +12,9 @@ export interface FlowGraphOptions {
   readonly textDim: number
   /** Transformer width. */
   readonly hidden: number
+  /** FLUX-style extras: a `pooled_projections` [B, pooledDim] input (CLIP pooled) and a `guidance` [B] input. */
+  readonly pooledDim?: number
+  readonly guidance?: boolean
 }
 
 /** `input_ids` [B,L], `attention_mask` [B,L] → `last_hidden_state` [B,L,D]. */
@@ -71,11 +74,25 @@ export function fluxTransformerGraph(w: SeededWeights, o: FlowGraphOptions): Uin
   ])
   const tEmb = g.node('Unsqueeze', [g.node('Sin', [tAngle]), g.int64s([1])])
 
+  const extras: string[] = []
+  if (o.pooledDim) {
+    const pooled = g.input('pooled_projections', 'float32', ['batch_size', o.pooledDim])
+    const projected = g.node('MatMul', [
+      pooled,
+      g.constant('pooled.weight', [o.pooledDim, H], w.matrix('dit.pooled', o.pooledDim, H)),
+    ])
+    extras.push(g.node('Unsqueeze', [projected, g.int64s([1])]))
+  }
+  if (o.guidance) {
+    const guidance = g.input('guidance', 'float32', ['batch_size'])
+    const column = g.node('Unsqueeze', [guidance, g.int64s([1, 2])])
+    extras.push(g.node('Mul', [column, g.floats([1, 1, H], w.uniform('dit.guidance', H, 0.3))]))
+  }
   const sum = g.node('Add', [
     g.node('Add', [g.node('Add', [x, pos]), g.node('Add', [txt, txtPosMean])]),
     tEmb,
   ])
-  const h = g.node('Tanh', [sum])
+  const h = g.node('Tanh', [extras.reduce((acc, extra) => g.node('Add', [acc, extra]), sum)])
   const out = g.node('MatMul', [h, g.constant('proj_out.weight', [H, 64], w.matrix('dit.out', H, 64, 0.3))])
   // The input passes straight through (velocity ≈ x, as for a trained model early on), keeping latents in range.
   g.node('Add', [out, hidden], {}, ['out_hidden_states'])

@@ -23,6 +23,8 @@ export interface TestModelOptions {
   readonly timestep?: TimestepVariant
   /** sd: dtype of the CLIP `input_ids` (default int64; legacy exports use int32). */
   readonly inputIds?: 'int64' | 'int32'
+  /** flow: a FLUX-style transformer with `pooled_projections` (plus a CLIP tokenizer and encoder) and `guidance`. */
+  readonly flux?: boolean
   /** sd: UNet size; the defaults make a model well under 1 MB. The benchmark asks for a large one. */
   readonly unet?: { readonly hidden?: number; readonly blocks?: number; readonly patch?: number }
 }
@@ -82,23 +84,34 @@ function sdFiles(o: TestModelOptions, w: SeededWeights): Record<string, string |
   return files
 }
 
-function flowFiles(w: SeededWeights): Record<string, string | Uint8Array> {
+function flowFiles(o: TestModelOptions, w: SeededWeights): Record<string, string | Uint8Array> {
   const tokenizer = t5TokenizerJson()
-  const graph = { vocabSize: tokenizer.vocabSize, textDim: 32, hidden: 48 }
-  return {
+  const flux = o.flux === true
+  const graph = {
+    vocabSize: tokenizer.vocabSize,
+    textDim: 32,
+    hidden: 48,
+    pooledDim: flux ? 32 : 0,
+    guidance: flux,
+  }
+  const clipComponents = flux
+    ? { clipTokenizer: 'clip_tokenizer', clipTextEncoder: 'clip_text_encoder/model.onnx' }
+    : {}
+  const files: Record<string, string | Uint8Array> = {
     'pigment.json': json({
-      name: 'pigment-test-flow',
+      name: flux ? 'pigment-test-flux' : 'pigment-test-flow',
       family: 'flow',
       prediction: 'flow',
-      sampling: { shift: 1 },
+      sampling: flux ? { shift: 1, guidance: 3.5 } : { shift: 1 },
       components: {
         tokenizer: 'tokenizer',
         textEncoder: 'text_encoder/model.onnx',
         denoiser: 'transformer/model.onnx',
         vaeDecoder: 'vae_decoder/model.onnx',
+        ...clipComponents,
       },
       latent: { channels: 16, downscale: 8, scalingFactor: 0.3611, shiftFactor: 0.1159 },
-      text: { maxLength: 128, padding: 'tokens+eos+1pad' },
+      text: flux ? { maxLength: 32, padding: 'max_length' } : { maxLength: 128, padding: 'tokens+eos+1pad' },
       defaults: { steps: 4, cfg: 3.5, sampler: 'euler', scheduler: 'beta', width: 128, height: 128 },
       limits: { minSize: 16, maxSize: 1024, sizeMultiple: 16, maxSteps: 100, minCfg: 0, maxCfg: 30 },
       license: 'Apache-2.0',
@@ -108,13 +121,28 @@ function flowFiles(w: SeededWeights): Record<string, string | Uint8Array> {
     'vae_decoder/model.onnx': vaeDecoderGraph(w, 16, 0.4),
     'tokenizer/tokenizer.json': tokenizer.json,
     'tokenizer/tokenizer_config.json': json({ eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>' }),
-    'README.md': README('flow'),
+    'README.md': README(flux ? 'flow, FLUX-style' : 'flow'),
   }
+  if (flux) {
+    const clip = clipTokenizerFiles()
+    for (const [name, text] of Object.entries(clip.files)) files[`clip_tokenizer/${name}`] = text
+    files['clip_text_encoder/model.onnx'] = clipTextEncoderGraph(w, {
+      vocabSize: clip.vocabSize,
+      textDim: 32,
+      hidden: 32,
+      blocks: 1,
+      patch: 1,
+      timestep: 'scalar',
+      inputIds: 'int64',
+      latentChannels: 4,
+    })
+  }
+  return files
 }
 
 export async function writeTestModel(options: TestModelOptions): Promise<WrittenTestModel> {
   const weights = new SeededWeights(options.seed ?? 0)
-  const files = options.family === 'sd' ? sdFiles(options, weights) : flowFiles(weights)
+  const files = options.family === 'sd' ? sdFiles(options, weights) : flowFiles(options, weights)
   let bytes = 0
   for (const [name, content] of Object.entries(files)) {
     const path = join(options.out, name)
