@@ -26,7 +26,7 @@ function mustSend(progress: PipelineProgress): boolean {
 }
 
 export function createProgressThrottle(options: ProgressThrottleOptions): ProgressThrottle {
-  let lastSentAt = Number.NEGATIVE_INFINITY
+  let lastAcceptedAt = Number.NEGATIVE_INFINITY
   // steps that must go out, in order, then at most one optional step (the newest)
   const required: PipelineProgress[] = []
   let optional: PipelineProgress | null = null
@@ -42,7 +42,6 @@ export function createProgressThrottle(options: ProgressThrottleOptions): Progre
   const drain = async (): Promise<void> => {
     busy = true
     for (let step = next(); step !== null; step = next()) {
-      lastSentAt = options.clock()
       try {
         await options.send(step)
       } catch (error) {
@@ -54,14 +53,16 @@ export function createProgressThrottle(options: ProgressThrottleOptions): Progre
 
   return {
     push(progress) {
+      const now = options.clock()
       if (mustSend(progress)) {
         optional = null // older than this step, so no longer news
         required.push(progress)
-      } else if (options.clock() - lastSentAt >= options.intervalMs) {
+      } else if (now - lastAcceptedAt >= options.intervalMs) {
         optional = progress
       } else {
         return
       }
+      lastAcceptedAt = now
       if (!busy) chain = chain.then(drain)
     },
     settle() {
