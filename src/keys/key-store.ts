@@ -42,7 +42,6 @@ export function rowToKey(row: ApiKeyRow): ApiKeyRecord {
 
 export class KeyStore {
   readonly #db: Kysely<Database>
-  readonly #dialect: DialectName
   readonly #clock: () => number
 
   constructor(
@@ -50,7 +49,6 @@ export class KeyStore {
     options: KeyStoreOptions = {},
   ) {
     this.#db = handle.db
-    this.#dialect = handle.dialect
     this.#clock = options.clock ?? Date.now
   }
 
@@ -147,11 +145,13 @@ export class KeyStore {
   async update(id: string, changes: KeyChanges): Promise<ApiKeyRecord | null> {
     const now = this.#clock()
     return this.#db.transaction().execute(async (trx) => {
+      // A no-op write first: it takes the row lock (Postgres) or the write lock (SQLite) before the read,
+      // so a reservation cannot slip between reading the balance and writing the new one.
       const current = await trx
-        .selectFrom('api_keys')
-        .selectAll()
+        .updateTable('api_keys')
+        .set({ id: sql<string>`id` })
         .where('id', '=', id)
-        .$if(this.#dialect === 'postgres', (qb) => qb.forUpdate())
+        .returningAll()
         .executeTakeFirst()
       if (current === undefined) return null
       const next: Partial<ApiKeyRow> = {}
@@ -162,10 +162,9 @@ export class KeyStore {
       if (changes.expiresAt !== undefined) next.expires_at = changes.expiresAt?.getTime() ?? null
       if (changes.creditsMilli !== undefined) {
         next.credits_milli = changes.creditsMilli
-        const delta = (changes.creditsMilli ?? 0) - (current.credits_milli ?? 0)
-        // Switching to or from unlimited starts a fresh history: the ledger records the new balance.
-        const kind = current.credits_milli === null || changes.creditsMilli === null ? 'grant' : 'adjust'
-        const amountMilli = kind === 'grant' ? (changes.creditsMilli ?? 0) : delta
+        // The ledger of an unlimited key sums to 0, so the difference keeps "balance = sum of entries".
+        const amountMilli = (changes.creditsMilli ?? 0) - (current.credits_milli ?? 0)
+        const kind = current.credits_milli === null ? 'grant' : 'adjust'
         if (amountMilli !== 0) await insertLedger(trx, { keyId: id, chargeId: null, kind, amountMilli, now })
       }
       if (Object.keys(next).length > 0)
