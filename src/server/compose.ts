@@ -25,11 +25,11 @@ import { LocalStore } from '../storage/local-store.js'
 import { S3Store } from '../storage/s3-store.js'
 import { loadOrCreateSecret } from '../storage/signed-url.js'
 import { ModelCache } from '../worker/model-cache.js'
+import { type RetentionSweeper, startRetentionSweeper } from '../worker/retention-sweeper.js'
 import { Worker } from '../worker/worker.js'
 import { assetRecords } from './asset-records.js'
 import { instrumentQueue } from './instrumented-queue.js'
 import { ServerModelCatalog } from './model-catalog.js'
-import { RetentionSweeper } from './retention-sweeper.js'
 import { signedFiles } from './signed-files.js'
 
 export interface ComposeOptions {
@@ -125,8 +125,8 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const recovered = await queue.recoverStale()
   if (recovered > 0) logger?.info({ recovered }, 'requeued jobs left running by a previous process')
   // A short retention (tests, demos) needs sweeps often enough for expiry to be seen on time.
-  const everyMs = Math.min(30_000, Math.max(250, (config.retentionSeconds * 1000) / 4))
-  const sweeper = new RetentionSweeper({ queue, assets: assetsRepo, storage, logger, everyMs })
+  const sweepEveryMs = Math.round(Math.min(30_000, Math.max(250, (config.retentionSeconds * 1000) / 4)))
+  let sweeper: RetentionSweeper | undefined
 
   const app = await buildApp(deps, logger === undefined ? {} : { logger })
   let stopping: Promise<void> | undefined
@@ -139,7 +139,13 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     async listen() {
       listeningAt = await app.listen({ host: config.host, port: config.port })
       await worker?.start()
-      sweeper.start()
+      sweeper = startRetentionSweeper(
+        queue,
+        assetsRepo,
+        storage,
+        sweepEveryMs,
+        logger === undefined ? {} : { logger },
+      )
       return listeningAt
     },
     shutdown(graceSeconds = config.graceSeconds) {
@@ -151,7 +157,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
         // Jobs are finished or requeued: answer what is still waiting (sync waits, event streams) by closing.
         app.server.closeAllConnections()
         await closing
-        sweeper.stop()
+        sweeper?.stop()
         await cache.dispose()
         await queue.close()
         await database.close()
