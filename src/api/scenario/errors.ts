@@ -2,12 +2,13 @@
  * Scenario's error envelope. Its document defines one body for 400/401/403/404/500/501/503
  * (`{apiError, error, id, infos, createdAt, updatedAt}`) and another for 429 (`{reason, name, details}`).
  * Pigment fills `apiError` with its catalog code, `error` with the message, `id` with the request id (so a
- * report can be found in the log) and `infos` with the offending field or job. The status is the catalog's.
+ * report can be found in the log) and `infos` with the offending field or job. The status is the catalog's;
+ * mapping, logging and counting are the shared `dialectErrorHandler`'s.
  * @module
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errors, type PigmentError } from '../../core/errors.js'
-import { toHttpError } from '../errors.js'
+import type { RenderedError } from '../dialect-kit.js'
 import type { ScenarioErrorBody, TooManyRequestsBody } from './schema.js'
 
 export function scenarioErrorBody(error: PigmentError, requestId: string, now: Date): ScenarioErrorBody {
@@ -34,29 +35,11 @@ export function tooManyRequestsBody(error: PigmentError): TooManyRequestsBody {
   }
 }
 
-/** The dialect's error handler: maps anything thrown to a catalog error, logs it, answers in Scenario's shape. */
-export function handleScenarioError(
-  error: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): PigmentError {
-  const pigment = toHttpError(error)
-  if (pigment.httpStatus >= 500) {
-    request.log.error({ err: error, code: pigment.code }, 'request failed')
-  } else {
-    request.log.info({ code: pigment.code, field: pigment.field }, pigment.message)
-  }
-  if (pigment.retryAfterSeconds !== undefined) {
-    reply.header('retry-after', String(Math.max(1, Math.ceil(pigment.retryAfterSeconds))))
-  }
-  const shown =
-    pigment.code === 'INTERNAL'
-      ? errors.INTERNAL(`internal error (request ${request.id}); see the server log`)
-      : pigment
+/** A catalog error as Scenario answers it (for `dialectErrorHandler`): 429 has its own body. */
+export function renderScenarioError(error: PigmentError, request: FastifyRequest): RenderedError {
   const body =
-    pigment.httpStatus === 429 ? tooManyRequestsBody(shown) : scenarioErrorBody(shown, request.id, new Date())
-  void reply.code(pigment.httpStatus).type('application/json; charset=utf-8').send(body)
-  return pigment
+    error.httpStatus === 429 ? tooManyRequestsBody(error) : scenarioErrorBody(error, request.id, new Date())
+  return { status: error.httpStatus, body }
 }
 
 /** Unknown routes under the Scenario prefix answer in Scenario's 404 shape. */

@@ -11,11 +11,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors } from '../../core/errors.js'
 import { type Asset, type Job, TERMINAL_STATES } from '../../core/job.js'
 import { authHook, callerOf, mayAccess } from '../auth.js'
+import { dialectErrorHandler, dropNullFields, requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { submitGeneration } from '../shared/generations.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { canonicalizeOnly } from './dry-run.js'
-import { handleScenarioError, handleScenarioNotFound } from './errors.js'
+import { handleScenarioNotFound, renderScenarioError } from './errors.js'
 import { listAssets, listJobs, listModels, usageReport } from './listings.js'
 import { isTrue, toAssetListPlan, toJobListPlan, toModelListPlan, toUsagePlan } from './queries.js'
 import {
@@ -65,9 +66,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
   app.setValidatorCompiler(strictValidatorCompiler)
   // Only JSON bodies: without this, Fastify's built-in text/plain parser would accept a string body.
   app.removeContentTypeParser('text/plain')
-  app.setErrorHandler((error, request, reply) => {
-    deps.metrics.countError(handleScenarioError(error, request, reply).code, 'http')
-  })
+  app.setErrorHandler(dialectErrorHandler(deps, renderScenarioError))
   app.setNotFoundHandler(handleScenarioNotFound)
   app.addHook('onRequest', authHook(deps.authenticate))
   // Pigment keeps no creation date for a model; report when this server started serving it.
@@ -83,10 +82,11 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
         querystring: Txt2imgQuery,
         response: { 200: Txt2imgResponse, [DRY_RUN_STATUS]: DryRunResponse, ...errorResponses },
       },
+      preValidation: dropNullFields,
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const model = await deps.models.profile(request.body.modelId)
+      const model = await deps.models.profile(requestedModel(request.body.modelId))
       const { input, origin } = toGenerationInput(request.body, {
         model,
         limits: deps.config.limits,
@@ -246,7 +246,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
     },
     async (request) => {
       const { modelId } = request.params
-      const profile = await deps.models.profile(modelId)
+      const profile = await deps.models.profile(requestedModel(modelId))
       const summary = (await deps.models.list()).find((model) => model.name === profile.name)
       if (summary === undefined) throw errors.MODEL_NOT_FOUND(`no model "${modelId}"`, { field: 'modelId' })
       return { model: toScenarioModel(summary, modelsSince) }

@@ -8,6 +8,7 @@
 import { isPigmentError } from '../../core/errors.js'
 import type { Asset, Job } from '../../core/job.js'
 import type { JobFilter } from '../../jobs/job-queue.js'
+import { requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import {
   type AssetListPlan,
@@ -106,7 +107,7 @@ export async function listAssets(
 async function withModel(deps: Pick<ApiDeps, 'models'>, plan: AssetListPlan): Promise<JobFilter | null> {
   if (plan.modelId === undefined) return plan.jobFilter
   try {
-    const profile = await deps.models.profile(plan.modelId)
+    const profile = await deps.models.profile(requestedModel(plan.modelId))
     return { ...plan.jobFilter, model: profile.name }
   } catch (error) {
     if (isPigmentError(error, 'MODEL_NOT_FOUND')) return null

@@ -135,11 +135,23 @@ describe('POST /generate/txt2img', () => {
 
   it('resolves the model by alias and answers 404 in Scenario’s shape for an unknown one', async () => {
     const deps = await start()
-    const { body } = await txt2img({ modelId: 'alias', prompt: 'x' })
-    expect(deps.jobs.jobs.get(body.job.jobId)!.request.model).toBe('tiny')
+    for (const modelId of ['alias', 'default']) {
+      const { body } = await txt2img({ modelId, prompt: 'x' })
+      expect(deps.jobs.jobs.get(body.job.jobId)!.request.model, modelId).toBe('tiny')
+    }
     const missing = await txt2img({ modelId: 'nope', prompt: 'x' })
     expect(missing.status).toBe(404)
     expect(missing.body.apiError).toBe('MODEL_NOT_FOUND')
+  })
+
+  it('treats JSON null as a field not given, as Python clients send None', async () => {
+    const deps = await start()
+    const { status, body } = await txt2img({ modelId: 'tiny', prompt: 'x', seed: null, negativePrompt: null })
+    expect(status).toBe(200)
+    expect(deps.jobs.jobs.get(body.job.jobId)!.request).toMatchObject({
+      negativePrompt: '',
+      seedWasRandom: true,
+    })
   })
 
   it('dryRun answers 269 with the cost and queues nothing', async () => {
