@@ -5,7 +5,9 @@ Mirror of checker.ts (same steps, same thresholds); keep the two in sync.
 2. background = most frequent class on the 1-pixel border;
 3. shape colour = most frequent class among the other pixels;
 4. mask = pixels nearer the shape colour than the background colour; keep the largest 4-connected part;
-5. shape from fill ratio (area / bounding box) and solidity (area / convex hull area).
+5. shape from solidity (area / convex hull area: stars are concave), the height of the centroid in the
+   bounding box (a point-up triangle has its mass low: ~0.67 vs 0.5 for a circle or square, 0.55 for a star) and
+   the fill ratio (area / bounding box: square 1, circle 0.79, star ~0.45).
 """
 
 import numpy as np
@@ -15,6 +17,7 @@ from shapes import COLORS, PALETTE
 PALETTE_RGB = np.array([PALETTE[c] for c in COLORS], dtype=np.int64)
 MIN_AREA = 12
 STAR_SOLIDITY = 0.77
+TRIANGLE_DROP = 0.6
 SQUARE_FILL = 0.9
 CIRCLE_FILL = 0.645
 
@@ -81,17 +84,20 @@ def classify_shape(pixels):
         return 'none', {}
     ys = [p[0] for p in pixels]
     xs = [p[1] for p in pixels]
-    box = (max(xs) - min(xs) + 1) * (max(ys) - min(ys) + 1)
-    fill = len(pixels) / box
+    height = max(ys) - min(ys) + 1
+    fill = len(pixels) / ((max(xs) - min(xs) + 1) * height)
     solidity = len(pixels) / hull_area(pixels)
-    features = {'area': len(pixels), 'fill': fill, 'solidity': solidity}
+    drop = (sum(ys) / len(ys) + 0.5 - min(ys)) / height
+    features = {'area': len(pixels), 'fill': fill, 'solidity': solidity, 'drop': drop}
     if solidity < STAR_SOLIDITY:
         return 'star', features
+    if drop >= TRIANGLE_DROP:
+        return 'triangle', features
     if fill >= SQUARE_FILL:
         return 'square', features
     if fill >= CIRCLE_FILL:
         return 'circle', features
-    return 'triangle', features
+    return 'star', features
 
 
 def check_image(rgb):

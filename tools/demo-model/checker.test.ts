@@ -42,6 +42,7 @@ describe('checkImage on ground-truth renderings (tools/demo-model/fixtures)', ()
       expect(result.features?.area).toBe(python.features?.area)
       expect(result.features?.fill).toBeCloseTo(python.features?.fill ?? Number.NaN, 5)
       expect(result.features?.solidity).toBeCloseTo(python.features?.solidity ?? Number.NaN, 5)
+      expect(result.features?.drop).toBeCloseTo(python.features?.drop ?? Number.NaN, 5)
     })
   }
 })

@@ -6,7 +6,9 @@
  * 2. background = most frequent class on the 1-pixel border;
  * 3. shape colour = most frequent class among the other pixels;
  * 4. mask = pixels nearer the shape colour than the background colour; keep the largest 4-connected part;
- * 5. shape from the fill ratio (area / bounding box) and solidity (area / convex hull area).
+ * 5. shape from solidity (area / convex hull area: stars are concave), the height of the centroid in the
+ *    bounding box (`drop`: a point-up triangle has its mass low, ~0.67 vs 0.5 for a circle or square and 0.55 for
+ *    a star) and the fill ratio (area / bounding box: square 1, circle 0.79, star ~0.45).
  *
  * @module
  */
@@ -33,6 +35,7 @@ export interface ShapeFeatures {
   area: number
   fill: number
   solidity: number
+  drop: number
 }
 
 export interface CheckResult {
@@ -52,6 +55,7 @@ export interface ExpectedScene {
 
 const MIN_AREA = 12
 const STAR_SOLIDITY = 0.77
+const TRIANGLE_DROP = 0.6
 const SQUARE_FILL = 0.9
 const CIRCLE_FILL = 0.645
 const RGB = COLORS.map((name) => PALETTE[name])
@@ -161,6 +165,7 @@ function classifyShape(
   let maxX = -1
   let minY = Number.POSITIVE_INFINITY
   let maxY = -1
+  let sumY = 0
   for (const p of pixels) {
     const x = p % width
     const y = (p - x) / width
@@ -168,14 +173,18 @@ function classifyShape(
     maxX = Math.max(maxX, x)
     minY = Math.min(minY, y)
     maxY = Math.max(maxY, y)
+    sumY += y
   }
-  const fill = pixels.length / ((maxX - minX + 1) * (maxY - minY + 1))
+  const height = maxY - minY + 1
+  const fill = pixels.length / ((maxX - minX + 1) * height)
   const solidity = pixels.length / hullArea(pixels, width)
-  const features = { area: pixels.length, fill, solidity }
+  const drop = (sumY / pixels.length + 0.5 - minY) / height
+  const features = { area: pixels.length, fill, solidity, drop }
   if (solidity < STAR_SOLIDITY) return { shape: 'star', features }
+  if (drop >= TRIANGLE_DROP) return { shape: 'triangle', features }
   if (fill >= SQUARE_FILL) return { shape: 'square', features }
   if (fill >= CIRCLE_FILL) return { shape: 'circle', features }
-  return { shape: 'triangle', features }
+  return { shape: 'star', features }
 }
 
 /** Check an interleaved RGB image (`rgb.length === width * height * 3`). */

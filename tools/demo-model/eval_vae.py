@@ -10,7 +10,7 @@ from shapes import scene_from_ids
 
 torch.set_num_threads(1)
 model.FAST_LINEAR = False
-ck = torch.load('work/vae.pt')
+ck = torch.load('work/vae_final.pt')
 enc, dec = Encoder(), Decoder()
 enc.load_state_dict(ck['encoder'])
 dec.load_state_dict(ck['decoder'])

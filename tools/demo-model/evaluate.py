@@ -30,7 +30,7 @@ text_encoder, transformer, decoder = TextEncoder(len(VOCAB)), FlowTransformer(),
 prefix = '' if args.live else 'ema_'
 text_encoder.load_state_dict(ck[prefix + 'text_encoder'])
 transformer.load_state_dict(ck[prefix + 'transformer'])
-decoder.load_state_dict(torch.load('work/vae.pt')['decoder'])
+decoder.load_state_dict(torch.load('work/vae_final.pt')['decoder'])
 for m in (text_encoder, transformer, decoder):
     m.eval()
 norm = json.load(open('work/latent_stats.txt'))

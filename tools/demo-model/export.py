@@ -28,7 +28,7 @@ ck = torch.load(args.ckpt)
 text_encoder, transformer, decoder = TextEncoder(len(VOCAB)), FlowTransformer(), Decoder()
 text_encoder.load_state_dict(ck['ema_text_encoder'])
 transformer.load_state_dict(ck['ema_transformer'])
-decoder.load_state_dict(torch.load('work/vae.pt')['decoder'])
+decoder.load_state_dict(torch.load('work/vae_final.pt')['decoder'])
 for m in (text_encoder, transformer, decoder):
     m.eval()
 stats = json.load(open('work/latent_stats.txt'))
@@ -101,8 +101,8 @@ manifest = {
                    'denoiser': 'transformer/model.onnx', 'vaeDecoder': 'vae_decoder/model.onnx'},
     'latent': {'channels': 16, 'downscale': 8, 'scalingFactor': stats['scalingFactor'],
                'shiftFactor': stats['shiftFactor']},
-    'text': {'maxLength': MAX_TEXT, 'padding': 'tokens+eos+1pad', 'eosId': EOS_ID, 'padId': PAD_ID,
-             'hiddenSize': TEXT_DIM},
+    # EOS (</s>, id 1) and PAD (<pad>, id 0) come from tokenizer/tokenizer_config.json
+    'text': {'maxLength': MAX_TEXT, 'padding': 'tokens+eos+1pad'},
     'defaults': {'steps': args.steps, 'cfg': args.cfg, 'sampler': 'euler', 'scheduler': 'simple', 'width': 64,
                  'height': 64, 'negativePrompt': ''},
     'limits': {'minSize': 64, 'maxSize': 256, 'sizeMultiple': 16, 'maxSteps': 100, 'minCfg': 0, 'maxCfg': 20},

@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 LATENT_CHANNELS = 16
-TEXT_DIM = 128
+TEXT_DIM = 96
 MAX_TEXT = 32
 
 # The Debian torch build uses the reference BLAS (about 2 GFLOP/s); oneDNN convolutions are ~7x faster, so
@@ -42,37 +42,57 @@ class ResBlock(nn.Module):
 
 
 class Encoder(nn.Module):
-    """64x64x3 in [-1, 1] -> 16x8x8: three stride-2 convolutions (16, 32, 64 channels), a residual block at 8x8."""
+    """64x64x3 in [-1, 1] -> 16x8x8: a linear map of each 8x8x3 patch onto its 16 principal components (PCA of
+    the training patches, fitted in train_vae.py and then fixed): the optimal linear encoder, smooth by design."""
 
-    def __init__(self, ch=96):
+    def __init__(self):
         super().__init__()
-        self.convs = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(64, ch, 3, stride=2, padding=1), ResBlock(ch), nn.SiLU(),
-            nn.Conv2d(ch, LATENT_CHANNELS, 3, padding=1))
+        self.unshuffle = nn.PixelUnshuffle(8)
+        self.proj = nn.Conv2d(3 * 64, LATENT_CHANNELS, 1)
+        self.requires_grad_(False)
+
+    def fit(self, images):
+        """PCA of the 8x8 patches of images [N, 3, 64, 64]; components ordered by variance."""
+        patches = self.unshuffle(images).permute(0, 2, 3, 1).reshape(-1, 3 * 64).double()
+        mean = patches.mean(0)
+        cov = (patches - mean).T @ (patches - mean) / len(patches)
+        values, vectors = torch.linalg.eigh(cov)
+        comps = vectors[:, torch.argsort(values, descending=True)[:LATENT_CHANNELS]].T  # [16, 192]
+        self.proj.weight.copy_(comps[:, :, None, None].float())
+        self.proj.bias.copy_(-(comps @ mean).float())
+        return mean.float(), comps.float(), (values.sort(descending=True).values[:LATENT_CHANNELS].sum() / values.sum()).item()
 
     def forward(self, x):
-        return self.convs(x)
+        return self.proj(self.unshuffle(x))
 
 
 class Decoder(nn.Module):
-    """16xhxw -> 3x8hx8w in [-1, 1]: a residual block at latent resolution, three nearest-neighbour x2
-    upsamplings with 3x3 convolutions (64, 32, 16 channels), tanh."""
+    """16xhxw -> 3x8hx8w in ~[-1, 1]: the PCA inverse (a 1x1 convolution and a pixel shuffle, initialised from
+    the encoder and trained further) plus a learned residual from 3x3 convolutions at latent resolution, and a
+    3x3 refinement at full resolution (both residual branches start at zero)."""
 
     def __init__(self, ch=96):
         super().__init__()
-        up = nn.Upsample(scale_factor=2.0, mode='nearest')
-        self.convs = nn.Sequential(
-            nn.Conv2d(LATENT_CHANNELS, ch, 3, padding=1), ResBlock(ch), ResBlock(ch), nn.SiLU(),
-            up, nn.Conv2d(ch, 64, 3, padding=1), nn.SiLU(),
-            up, nn.Conv2d(64, 32, 3, padding=1), nn.SiLU(),
-            up, nn.Conv2d(32, 16, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(16, 3, 3, padding=1), nn.Tanh())
+        self.linear = nn.Conv2d(LATENT_CHANNELS, 3 * 64, 1)
+        self.inp = nn.Conv2d(LATENT_CHANNELS, ch, 3, padding=1)
+        self.blocks = nn.Sequential(ResBlock(ch), ResBlock(ch))
+        self.detail = nn.Conv2d(ch, 3 * 64, 1)
+        self.shuffle = nn.PixelShuffle(8)
+        self.refine1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.refine2 = nn.Conv2d(16, 3, 3, padding=1)
+        for m in (self.detail, self.refine2):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def init_linear(self, mean, comps):
+        with torch.no_grad():
+            self.linear.weight.copy_(comps.T[:, :, None, None])
+            self.linear.bias.copy_(mean)
 
     def forward(self, z):
-        return self.convs(z)
+        h = self.linear(z) + self.detail(F.silu(self.blocks(self.inp(z))))
+        x = self.shuffle(h)
+        return x + self.refine2(F.silu(self.refine1(x)))
 
 
 # ----------------------------------------------------------------------------- attention helpers
@@ -206,7 +226,7 @@ class Block(nn.Module):
 
 
 class FlowTransformer(nn.Module):
-    def __init__(self, dim=128, depth=5, heads=4, text_dim=TEXT_DIM, patch_dim=64, pos_dim=32):
+    def __init__(self, dim=128, depth=4, heads=4, text_dim=TEXT_DIM, patch_dim=64, pos_dim=32):
         super().__init__()
         self.dim, self.pos_dim = dim, pos_dim
         self.img_in = Dense(patch_dim, dim)
@@ -268,3 +288,13 @@ def image_ids(h, w):
     """img_ids over the packed (h/2) x (w/2) grid: (0, r, c)."""
     r, c = torch.meshgrid(torch.arange(h // 2), torch.arange(w // 2), indexing='ij')
     return torch.stack([torch.zeros_like(r), r, c], dim=-1).reshape(-1, 3).float()
+
+
+def rescale_latent_channels(encoder, decoder, factors):
+    """Multiply latent channel c by factors[c] (an exact reparametrisation: the encoder's projection is scaled,
+    the decoder's first layers absorb the inverse)."""
+    with torch.no_grad():
+        encoder.proj.weight.mul_(factors[:, None, None, None])
+        encoder.proj.bias.mul_(factors)
+        for conv in (decoder.linear, decoder.inp):
+            conv.weight.div_(factors[None, :, None, None])

@@ -34,8 +34,8 @@ HELD_OUT = {('green', 'star'), ('purple', 'triangle'), ('orange', 'circle'), ('b
             ('white', 'star')}
 
 # half-extent of the shape in pixels and the centre offset of the corner positions, per size
-EXTENT = {'small': 8.0, 'large': 14.5}
-CORNER_OFFSET = {'small': 15.0, 'large': 13.0}
+EXTENT = {'small': 10.5, 'large': 14.5}
+CORNER_OFFSET = {'small': 14.0, 'large': 13.0}
 
 VOCAB = ['<pad>', '</s>', '<unk>', 'a', 'an', 'on', 'background', ',', 'top', 'bottom', 'left', 'right',
          'center', *SIZES, *COLORS, *SHAPES]

@@ -87,7 +87,7 @@ t0, last_save, losses = time.time(), time.time(), []
 start_s = trained_s
 while time.time() - t0 < budget:
     frac = (time.time() - t0) / budget
-    lr = args.lr * min(1.0, (step + 1) / 200) * (1.0 if frac < 0.6 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.6) / 0.4)))
+    lr = args.lr * min(1.0, (step + 1) / 50) * (1.0 if frac < 0.6 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.6) / 0.4)))
     for g in opt.param_groups:
         g['lr'] = lr
     idx = torch.randint(0, len(x0_all), (args.batch,))

@@ -3,6 +3,8 @@ import random
 import sys
 from collections import Counter
 
+import numpy as np
+
 from checker import check_image
 from shapes import all_scenes, draw, sample_jitter
 
@@ -15,12 +17,12 @@ feats = {}
 for scene in picked:
     jitter, scale = sample_jitter(rng)
     r = check_image(draw(scene, jitter, scale))
-    feats.setdefault(scene['shape'], []).append((round(r['features'].get('fill', 0), 3), round(r['features'].get('solidity', 0), 3)))
+    feats.setdefault(scene['shape'], []).append((r['features'].get('fill', 0), r['features'].get('solidity', 0), r['features'].get('drop', 0)))
     for key, truth in (('shapeColor', scene['color']), ('backgroundColor', scene['background']), ('shape', scene['shape'])):
         if r[key] != truth:
             errors[key] += 1
             print('MISS', key, scene, r)
 print('n', n, 'errors', dict(errors))
 for s, f in feats.items():
-    fills = [a for a, _ in f]; sols = [b for _, b in f]
-    print(s, 'fill', min(fills), max(fills), 'solidity', min(sols), max(sols))
+    f = np.array(f).round(3)
+    print(s.ljust(8), 'fill', f[:, 0].min(), f[:, 0].max(), 'solidity', f[:, 1].min(), f[:, 1].max(), 'drop', f[:, 2].min(), f[:, 2].max())
