@@ -29,7 +29,7 @@ beforeAll(async () => {
     '--queue-limit',
     '1',
     '--retention',
-    '3s',
+    '5s',
   ])
   base = server.url
 })
