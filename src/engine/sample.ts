@@ -6,6 +6,7 @@
 import { isStochastic, resolveSampler, type SamplerName } from './sampler-names.js'
 import type { SamplerFn, SamplerOptions } from './samplers/common.js'
 import { sampleDdpm } from './samplers/ddpm.js'
+import { sampleDeis } from './samplers/deis.js'
 import { sampleDpm2 } from './samplers/dpm-2.js'
 import { sampleDpm2Ancestral } from './samplers/dpm-2-ancestral.js'
 import { sampleDpmAdaptive } from './samplers/dpm-adaptive.js'
@@ -28,6 +29,13 @@ import { sampleIpndm, sampleIpndmV } from './samplers/ipndm.js'
 import { sampleLcm } from './samplers/lcm.js'
 import { sampleLms } from './samplers/lms.js'
 import { sampleResMultistep, sampleResMultistepAncestral } from './samplers/res-multistep.js'
+import { sampleSaSolver, sampleSaSolverPece } from './samplers/sa-solver.js'
+import {
+  sampleExpHeunTwoX0,
+  sampleExpHeunTwoX0Sde,
+  sampleSeedsThree,
+  sampleSeedsTwo,
+} from './samplers/seeds.js'
 import { sampleUniPc, uniPcLastSigma } from './samplers/uni-pc.js'
 import type { Denoiser, NoiseSource, SampleOptions, StepInfo } from './types.js'
 
@@ -42,6 +50,8 @@ const SAMPLERS: Readonly<Record<SamplerName, SamplerEntry>> = Object.freeze({
   euler_ancestral: { run: sampleEulerAncestral },
   heun: { run: sampleHeun },
   heunpp2: { run: sampleHeunpp2 },
+  exp_heun_2_x0: { run: sampleExpHeunTwoX0 },
+  exp_heun_2_x0_sde: { run: sampleExpHeunTwoX0Sde },
   dpm_2: { run: sampleDpm2 },
   dpm_2_ancestral: { run: sampleDpm2Ancestral },
   lms: { run: sampleLms },
@@ -57,10 +67,15 @@ const SAMPLERS: Readonly<Record<SamplerName, SamplerEntry>> = Object.freeze({
   lcm: { run: sampleLcm },
   ipndm: { run: sampleIpndm },
   ipndm_v: { run: sampleIpndmV },
+  deis: { run: sampleDeis },
   res_multistep: { run: sampleResMultistep },
   res_multistep_ancestral: { run: sampleResMultistepAncestral },
   gradient_estimation: { run: sampleGradientEstimation },
   er_sde: { run: sampleErSde },
+  seeds_2: { run: sampleSeedsTwo },
+  seeds_3: { run: sampleSeedsThree },
+  sa_solver: { run: sampleSaSolver },
+  sa_solver_pece: { run: sampleSaSolverPece },
   // ComfyUI's `ddim` is `euler` (its only difference is random noise for inpainting masks).
   ddim: { run: sampleEuler },
   uni_pc: { run: (d, x, s, o) => sampleUniPc('bh1', d, x, s, o), lastSigma: uniPcLastSigma },
@@ -113,6 +128,11 @@ const ETA_SCALES_NOISE: ReadonlySet<SamplerName> = new Set<SamplerName>([
   'dpmpp_2m_sde_heun',
   'dpmpp_3m_sde',
   'res_multistep_ancestral',
+  'exp_heun_2_x0_sde',
+  'seeds_2',
+  'seeds_3',
+  'sa_solver',
+  'sa_solver_pece',
 ])
 
 /**

@@ -42,7 +42,7 @@ describe('convergence to the exact PF-ODE solution (Gaussian data)', () => {
     expect(order).toBeLessThanOrEqual(1.3)
   })
 
-  for (const sampler of ['heun', 'dpm_2', 'dpmpp_2m', 'res_multistep']) {
+  for (const sampler of ['heun', 'dpm_2', 'dpmpp_2m', 'res_multistep', 'exp_heun_2_x0']) {
     it(`${sampler} is second order`, async () => {
       const order = await observedOrder(sampler)
       expect(order).toBeGreaterThanOrEqual(1.7)
@@ -55,9 +55,11 @@ describe('convergence to the exact PF-ODE solution (Gaussian data)', () => {
     expect(await observedOrder('dpmpp_2m_sde_heun', 0)).toBeGreaterThanOrEqual(1.7)
     expect(await observedOrder('dpmpp_sde', 0)).toBeGreaterThanOrEqual(1.7)
     expect(await observedOrder('dpmpp_3m_sde', 0)).toBeGreaterThanOrEqual(2.3)
+    expect(await observedOrder('seeds_2', 0)).toBeGreaterThanOrEqual(1.7)
+    expect(await observedOrder('seeds_3', 0)).toBeGreaterThanOrEqual(2.3)
   })
 
-  for (const sampler of ['lms', 'uni_pc', 'uni_pc_bh2']) {
+  for (const sampler of ['lms', 'uni_pc', 'uni_pc_bh2', 'deis']) {
     it(`${sampler} converges faster than second order`, async () => {
       expect(await observedOrder(sampler)).toBeGreaterThanOrEqual(2.3)
     })
@@ -65,9 +67,25 @@ describe('convergence to the exact PF-ODE solution (Gaussian data)', () => {
 
   it('higher-order samplers are at least 5× more accurate than Euler at 24 steps', async () => {
     const euler = await relativeError('euler', 24)
-    for (const sampler of ['heun', 'dpm_2', 'lms', 'dpmpp_2m', 'uni_pc', 'uni_pc_bh2', 'ipndm', 'ipndm_v']) {
+    for (const sampler of [
+      'heun',
+      'dpm_2',
+      'lms',
+      'dpmpp_2m',
+      'uni_pc',
+      'uni_pc_bh2',
+      'ipndm',
+      'ipndm_v',
+      'deis',
+    ]) {
       expect(await relativeError(sampler, 24)).toBeLessThan(euler / 5)
     }
+  })
+
+  it('SA-Solver without noise (η = 0) is at least 50× more accurate than Euler at 24 steps', async () => {
+    const euler = await relativeError('euler', 24)
+    expect(await relativeError('sa_solver', 24, 0)).toBeLessThan(euler / 50)
+    expect(await relativeError('sa_solver_pece', 24, 0)).toBeLessThan(euler / 50)
   })
 
   it('dpm_fast and dpm_adaptive land near the exact solution at σ_min', async () => {

@@ -90,6 +90,11 @@ const CASES: [string, number, number, ('ve' | 'flow')[]][] = [
   ['dpmpp_3m_sde', 30, 0.07, ['ve', 'flow']],
   ['er_sde', 30, 0.07, ['ve', 'flow']],
   ['res_multistep_ancestral', 30, 0.07, ['ve']],
+  ['seeds_2', 30, 0.07, ['ve', 'flow']],
+  ['seeds_3', 30, 0.07, ['ve', 'flow']],
+  ['exp_heun_2_x0_sde', 30, 0.07, ['ve', 'flow']],
+  ['sa_solver', 30, 0.07, ['ve', 'flow']],
+  ['sa_solver_pece', 30, 0.07, ['ve', 'flow']],
 ]
 
 describe('stochastic samplers reproduce the data variance', () => {
