@@ -113,6 +113,24 @@ describe('createSession', () => {
     expect(Array.from(out.y.data)).toEqual([1, -2.5, 2000, expect.closeTo(6e-6, 7)])
   })
 
+  it('wraps an onnxruntime failure as MODEL_RUN_FAILED listing every input it was fed', async () => {
+    const g = new GraphBuilder('reshape')
+    const x = g.input('x', 'float32', ['n'])
+    g.node('Reshape', [x, g.int64s([2, 3])], {}, ['y'])
+    g.output('y', 'float32', [2, 3])
+    const file = join(dir, 'reshape.onnx')
+    await writeFile(file, g.toBytes())
+    const session = await createSession(file, { label: 'reshaper' })
+    const error = await failure(session.run({ x: { data: [1, 2, 3, 4], dims: [4] } }))
+    expect(isPigmentError(error, 'MODEL_RUN_FAILED')).toBe(true)
+    expect((error as Error).message).toContain('reshaper')
+    expect((error as Error).message).toContain('x: float32[4]')
+    expect((error as { details?: unknown }).details).toMatchObject({
+      file,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
+    })
+  })
+
   it('explains how to install the CUDA binaries when they are missing', async () => {
     const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'))
     const cudaLib = join(binding, '../bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so')
