@@ -70,6 +70,11 @@ function finish(config: Config, cwd: string): Config {
       'invalid config: storage.bucket: --storage s3 needs --s3-bucket (PIGMENT_S3_BUCKET)',
     )
   }
+  if (config.rateLimit.store === 'redis' && config.rateLimit.redisUrl === '') {
+    throw new ConfigError(
+      'invalid config: rateLimit.redisUrl: --rate-limit-store redis needs --rate-limit-redis (PIGMENT_RATE_LIMIT_REDIS)',
+    )
+  }
   return { ...config, dataDir: resolve(cwd, config.dataDir) }
 }
 

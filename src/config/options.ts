@@ -146,6 +146,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('limits.maxPixels', 'max-pixels', 'integer', 'largest width × height (default 4194304)', 'n'),
   option('limits.maxSteps', 'max-steps', 'integer', 'most sampling steps per image (default 150)', 'n'),
   option('limits.maxImages', 'max-images', 'integer', 'most images per request (default 8)', 'n'),
+  option(
+    'rateLimit.store',
+    'rate-limit-store',
+    'string',
+    'where per-key request counts live: memory or redis (default memory)',
+    'memory|redis',
+  ),
+  option('rateLimit.redisUrl', 'rate-limit-redis', 'string', 'Redis URL for --rate-limit-store redis', 'url'),
   option('maxAttempts', 'max-attempts', 'integer', 'runs per job before it fails for good (default 3)', 'n'),
   option(
     'graceSeconds',

@@ -34,6 +34,30 @@ const LimitsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const RateLimitSchema = Type.Object(
+  {
+    /** Where per-key request counts live: this process's memory, or Redis (shared by several API servers). */
+    store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
+    /** redis://… when store is redis. */
+    redisUrl: Type.String({ default: '' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+const CreditsSchema = Type.Object(
+  {
+    /** Cost multiplier per model name (default 1); the cost function is in src/credits/cost.ts. */
+    modelFactors: Type.Record(
+      Type.String({ minLength: 1 }),
+      Type.Number({ exclusiveMinimum: 0, maximum: 1e6 }),
+      {
+        default: {},
+      },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -71,6 +95,9 @@ export const ConfigSchema = Type.Object(
     logPrompts: Type.Boolean({ default: true }),
     bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 1024 ** 3, default: 1024 * 1024 }),
     limits: LimitsSchema,
+    /** Per-key requests per minute (each key's own `rpm`) are counted in this store. */
+    rateLimit: RateLimitSchema,
+    credits: CreditsSchema,
     /** Runs per job before it fails for good (crash recovery and retryable errors). */
     maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
     /** On SIGTERM/SIGINT, how long running jobs may finish before they are requeued. */
@@ -86,3 +113,4 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>
 export type StorageConfig = Config['storage']
 export type LimitsConfig = Config['limits']
+export type RateLimitConfig = Config['rateLimit']
