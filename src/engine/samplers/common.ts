@@ -115,12 +115,6 @@ export function offsetFirstSigmaForSnr(sigmas: Float64Array, options: SamplerOpt
   return offset
 }
 
-/** x[i] += scale·n[i] for fresh noise n; skips the draw entirely only when ComfyUI would too (caller decides). */
-export function addNoise(x: Float32Array, scale: number, options: SamplerOptions): void {
-  const n = options.noise(x.length)
-  for (let i = 0; i < x.length; i++) x[i] += scale * n[i]
-}
-
 /** Reports the end of step i (progress and abort). */
 export function endStep(
   options: SamplerOptions,

@@ -6,9 +6,10 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
-import { evaluate } from './common.js'
+import { evaluate, halfLogSnr, sigmaFromHalfLogSnr } from './common.js'
 
-const sigmaOf = (t: number) => Math.exp(-t)
+/** σ(t) = e^{−t} and t(σ) = −log σ: DPM-Solver's time is the VE half-log-SNR. */
+const sigmaOf = (t: number) => sigmaFromHalfLogSnr(t, false)
 
 export class DpmSolverSteps {
   /** ε at the step start, at s₁ = t + r₁h and at s₂ = t + r₂h. */
@@ -102,6 +103,5 @@ export class DpmSolverSteps {
   }
 }
 
-/** −log σ and back, the time variable of DPM-Solver. */
-export const timeOf = (sigma: number) => -Math.log(sigma)
+export const timeOf = (sigma: number) => halfLogSnr(sigma, false)
 export { sigmaOf }

@@ -4,7 +4,15 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
-import { ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
+import {
+  ancestralStep,
+  endStep,
+  evaluate,
+  halfLogSnr,
+  rfAncestralStep,
+  type SamplerOptions,
+  sigmaFromHalfLogSnr,
+} from './common.js'
 
 /**
  * DPM-Solver++(2S) (Lu et al. 2022, "DPM-Solver++", Algorithm 1 with r = ½) in t = −log σ, k-diffusion
@@ -69,7 +77,6 @@ async function sampleDpmppTwoSAncestralRf(
   options: SamplerOptions,
 ): Promise<Float32Array> {
   const eta = options.eta ?? 1
-  const lambdaOf = (sigma: number) => Math.log((1 - sigma) / sigma)
   const x = input.slice()
   const midpoint = new Float32Array(x.length)
   for (let i = 0; i < sigmas.length - 1; i++) {
@@ -80,7 +87,10 @@ async function sampleDpmppTwoSAncestralRf(
     if (sigmaNext === 0) {
       x.set(denoised)
     } else {
-      const sigmaS = sigma === 1 ? 0.9999 : 1 / (1 + Math.exp((lambdaOf(sigma) + lambdaOf(sigmaDown)) / 2))
+      const sigmaS =
+        sigma === 1
+          ? 0.9999
+          : sigmaFromHalfLogSnr((halfLogSnr(sigma, true) + halfLogSnr(sigmaDown, true)) / 2, true)
       const midRatio = sigmaS / sigma
       for (let k = 0; k < x.length; k++) midpoint[k] = midRatio * x[k] + (1 - midRatio) * denoised[k]
       denoised = await evaluate(denoise, midpoint, sigmaS)
