@@ -13,6 +13,8 @@ export interface JobEventBusOptions {
   readonly eventsPerJob?: number
   /** Jobs whose events are kept; the least recently published are forgotten first (default 1000). */
   readonly jobs?: number
+  /** A listener threw (default: a process warning; never the publisher's problem). */
+  readonly onListenerError?: (error: unknown) => void
 }
 
 export class JobEventBus {
@@ -22,10 +24,12 @@ export class JobEventBus {
   readonly #lastSeq = new Map<string, number>()
   readonly #eventsPerJob: number
   readonly #jobs: number
+  readonly #onListenerError: (error: unknown) => void
 
   constructor(options: JobEventBusOptions = {}) {
     this.#eventsPerJob = options.eventsPerJob ?? 64
     this.#jobs = options.jobs ?? 1000
+    this.#onListenerError = options.onListenerError ?? warn
   }
 
   publish(event: JobEvent): void {
@@ -38,13 +42,14 @@ export class JobEventBus {
     if (buffer.length > this.#eventsPerJob) buffer.shift()
     this.#buffers.set(jobId, buffer)
     this.#trim()
-    for (const listener of [...(this.#listeners.get(jobId) ?? [])]) deliver(listener, event)
+    for (const listener of [...(this.#listeners.get(jobId) ?? [])]) this.#deliver(listener, event)
   }
 
   /** Replays buffered events after `afterSeq` (none when undefined), then delivers live ones. */
   subscribe(jobId: string, listener: JobEventListener, afterSeq?: number): () => void {
     if (afterSeq !== undefined) {
-      for (const event of this.#buffers.get(jobId) ?? []) if (event.seq > afterSeq) deliver(listener, event)
+      for (const event of this.#buffers.get(jobId) ?? [])
+        if (event.seq > afterSeq) this.#deliver(listener, event)
     }
     let listeners = this.#listeners.get(jobId)
     if (listeners === undefined) {
@@ -64,6 +69,15 @@ export class JobEventBus {
     this.#lastSeq.delete(jobId)
   }
 
+  #deliver(listener: JobEventListener, event: JobEvent): void {
+    try {
+      listener(event)
+    } catch (error) {
+      // one broken subscriber (a closed SSE socket) must not stop the others or the transition
+      this.#onListenerError(error)
+    }
+  }
+
   #trim(): void {
     for (const jobId of this.#buffers.keys()) {
       if (this.#buffers.size <= this.#jobs) return
@@ -72,13 +86,6 @@ export class JobEventBus {
   }
 }
 
-function deliver(listener: JobEventListener, event: JobEvent): void {
-  try {
-    listener(event)
-  } catch (error) {
-    // one broken subscriber (a closed SSE socket) must not stop the others or the transition
-    queueMicrotask(() => {
-      throw error
-    })
-  }
+function warn(error: unknown): void {
+  process.emitWarning(`job event listener failed: ${error instanceof Error ? error.message : String(error)}`)
 }

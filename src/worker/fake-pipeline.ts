@@ -1,6 +1,6 @@
 /**
- * Test support: an ImagePipeline that makes flat-colour images without a model, reports every step,
- * honours abort between steps, and can be told to fail or to pause at a step until released.
+ * Test support: an ImagePipeline that makes flat-colour images without a model, reports every step (with a
+ * tiny preview every `previewEvery` steps), honours abort between steps, and can be told to fail or to pause at a step until released.
  * @module
  */
 import type { ImageSettings } from '../core/generation-request.js'
@@ -53,7 +53,16 @@ export class FakePipeline implements ImagePipeline {
       for (let step = 1; step <= settings.steps; step++) {
         hooks.signal?.throwIfAborted()
         if (image === 0 && step === pauseAt) await this.#pause(hooks.signal)
-        hooks.onProgress?.({ image, images: settings.n, step, steps: settings.steps })
+        const every = hooks.previewEvery ?? 0
+        const preview =
+          every > 0 && step % every === 0 ? { width: 2, height: 2, rgb: new Uint8Array(12) } : undefined
+        hooks.onProgress?.({
+          image,
+          images: settings.n,
+          step,
+          steps: settings.steps,
+          ...(preview ? { preview } : {}),
+        })
         await new Promise((resolve) => setImmediate(resolve))
       }
       const rgb = new Uint8Array(settings.width * settings.height * 3).fill((settings.seed + image) % 256)

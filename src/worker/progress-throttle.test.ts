@@ -58,13 +58,25 @@ describe('createProgressThrottle', () => {
   })
 
   it('keeps order while a write is slow, sending the newest waiting step instead of each one', async () => {
-    const h = harness(0)
+    const h = harness(1)
     const open = h.hold()
     h.throttle.push(step(1))
-    for (let s = 2; s <= 6; s++) h.throttle.push(step(s))
+    for (let s = 2; s <= 6; s++) {
+      h.tick(1)
+      h.throttle.push(step(s))
+    }
     open()
     await h.throttle.settle()
     expect(h.sent).toEqual(['0:1', '0:6'])
+  })
+
+  it('sends every step, in order, with an interval of 0, even while writes are slow', async () => {
+    const h = harness(0)
+    const open = h.hold()
+    for (let s = 1; s <= 5; s++) h.throttle.push(step(s))
+    open()
+    await h.throttle.settle()
+    expect(h.sent).toEqual(['0:1', '0:2', '0:3', '0:4', '0:5'])
   })
 
   it('reports a failed write and goes on', async () => {

@@ -1,7 +1,7 @@
 /**
  * Forwards pipeline progress to the queue at most every `intervalMs`, one write at a time and in order.
  * The first step and the last step of each image always go through; in between, a step that arrives
- * while a write is in flight replaces any older one still waiting.
+ * while a write is in flight replaces any older one still waiting. An interval of 0 sends every step.
  * @module
  */
 import type { PipelineProgress } from '../pipelines/pipeline.js'
@@ -54,7 +54,7 @@ export function createProgressThrottle(options: ProgressThrottleOptions): Progre
   return {
     push(progress) {
       const now = options.clock()
-      if (mustSend(progress)) {
+      if (options.intervalMs === 0 || mustSend(progress)) {
         optional = null // older than this step, so no longer news
         required.push(progress)
       } else if (now - lastAcceptedAt >= options.intervalMs) {

@@ -152,6 +152,24 @@ describe('Worker', () => {
     expect(seen).toEqual([1, 30])
   })
 
+  it('attaches PNG previews to progress events when asked', async () => {
+    const r = await rig(new FakePipeline(), {}, { previewEvery: 2 })
+    await r.worker.start()
+    const job = await r.queue.enqueue(sampleRequest({ n: 1, steps: 4 }))
+    const previews: [number, string | undefined][] = []
+    r.queue.subscribe(job.id, (e) => {
+      if (e.type === 'progress') previews.push([e.progress?.step ?? -1, e.previewPng?.slice(0, 8)])
+    })
+    await finished(r.queue, job.id)
+    // "iVBORw0K" is base64 of the PNG signature
+    expect(previews).toEqual([
+      [1, undefined],
+      [2, 'iVBORw0K'],
+      [3, undefined],
+      [4, 'iVBORw0K'],
+    ])
+  })
+
   it('stops a running job that is canceled, ends it canceled and keeps no images', async () => {
     const pipeline = new FakePipeline('fake', { pauseAtStep: 2 })
     const r = await rig(pipeline)
