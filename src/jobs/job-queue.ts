@@ -1,6 +1,7 @@
 /**
- * The queue contract, split by role (BullMQ's lesson: no 81-method interface). The SQLite implementation runs
- * everything in one process; the BullMQ one spreads it over Redis. Both pass `job-queue.contract.ts`.
+ * The queue contract, split by role (BullMQ's lesson: no 81-method interface). `db-queue.ts` keeps jobs in the
+ * records database (SQLite or Postgres through Kysely) with in-process events; a BullMQ one would spread them
+ * over Redis. Every implementation passes `job-queue.contract.ts`.
  * @module
  */
 import type { GenerationRequest } from '../core/generation-request.js'
