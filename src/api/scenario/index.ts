@@ -71,6 +71,8 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
   app.addHook('onRequest', authHook(deps.authenticate))
   // Pigment keeps no creation date for a model; report when this server started serving it.
   const modelsSince = new Date()
+  const factors = deps.config.credits.modelFactors
+  const jobView = (job: Job) => toScenarioJob(job, factors)
 
   app.post<{ Body: Txt2imgBody; Querystring: Txt2imgQuery }>(
     '/generate/txt2img',
@@ -94,14 +96,14 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
       })
       if (isTrue(request.query.dryRun)) {
         const priced = await canonicalizeOnly(deps, input, origin)
-        return reply.code(DRY_RUN_STATUS).send(dryRunBody(priced))
+        return reply.code(DRY_RUN_STATUS).send(dryRunBody(priced, factors))
       }
       const job = await submitGeneration(deps, input, { origin })
       request.log.info(
         { jobId: job.id, model: job.request.model, n: job.request.n, steps: job.request.steps },
         'job queued',
       )
-      return { inference: toInference(job), job: toScenarioJob(job), ...dryRunBody(job.request) }
+      return { inference: toInference(job), job: jobView(job), ...dryRunBody(job.request, factors) }
     },
   )
 
@@ -118,7 +120,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
     async (request) => {
       const page = await listJobs(deps, toJobListPlan(request.query, callerOf(request)))
       return {
-        jobs: page.jobs.map(toScenarioJob),
+        jobs: page.jobs.map(jobView),
         ...(page.nextToken === undefined ? {} : { nextPaginationToken: page.nextToken }),
       }
     },
@@ -134,7 +136,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
         response: { 200: JobResponse, ...errorResponses },
       },
     },
-    async (request) => ({ job: toScenarioJob(await visibleJob(deps, request)) }),
+    async (request) => ({ job: jobView(await visibleJob(deps, request)) }),
   )
 
   app.post<{ Params: JobIdParams; Body: JobActionBody }>(
@@ -157,7 +159,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
       }
       const canceled = (await deps.jobs.cancel(job.id)) ?? job
       request.log.info({ jobId: job.id, state: canceled.state }, 'job cancel requested')
-      return { job: toScenarioJob(canceled) }
+      return { job: jobView(canceled) }
     },
   )
 
@@ -263,7 +265,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
         response: { 200: UsageResponse, ...errorResponses },
       },
     },
-    async (request) => usageReport(deps, toUsagePlan(request.query, callerOf(request), new Date())),
+    async (request) => usageReport(deps, toUsagePlan(request.query, callerOf(request), new Date()), factors),
   )
 }
 

@@ -7,6 +7,7 @@
  */
 import { isPigmentError } from '../../core/errors.js'
 import type { Asset, Job } from '../../core/job.js'
+import type { ModelFactors } from '../../credits/cost.js'
 import type { JobFilter } from '../../jobs/job-queue.js'
 import { requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
@@ -168,7 +169,11 @@ const MAX_USAGE_JOBS = 10_000
 const USAGE_PAGE = 500
 
 /** Daily points per model (cost and jobs) and images made per day, over the plan's range. */
-export async function usageReport(deps: Pick<ApiDeps, 'jobs'>, plan: UsagePlan): Promise<UsageResponse> {
+export async function usageReport(
+  deps: Pick<ApiDeps, 'jobs'>,
+  plan: UsagePlan,
+  factors?: ModelFactors,
+): Promise<UsageResponse> {
   const byModel = new Map<string, Map<string, { cost: number; jobs: number }>>()
   const images = new Map<string, number>()
   if (!plan.empty) {
@@ -183,7 +188,7 @@ export async function usageReport(deps: Pick<ApiDeps, 'jobs'>, plan: UsagePlan):
         const point = points.get(day) ?? { cost: 0, jobs: 0 }
         const succeeded = scenarioStatus(job) === 'success'
         points.set(day, {
-          cost: point.cost + (succeeded ? creativeUnits(job.request) : 0),
+          cost: point.cost + (succeeded ? creativeUnits(job.request, factors) : 0),
           jobs: point.jobs + 1,
         })
         byModel.set(job.request.model, points)

@@ -144,6 +144,20 @@ describe('POST /generate/txt2img', () => {
     expect(missing.body.apiError).toBe('MODEL_NOT_FOUND')
   })
 
+  it('prices with the configured per-model cost factor', async () => {
+    const base = fakeDeps()
+    const credits = { ...base.config.credits, modelFactors: { tiny: 2 } }
+    await start({ ...base, config: { ...base.config, credits } })
+    const { body } = await txt2img(
+      { modelId: 'tiny', prompt: 'x', numSamples: 1, width: 512, height: 512 },
+      '?dryRun',
+    )
+    // 512×512 at 30 steps is 0.75 units at factor 1
+    expect(body.creativeUnitsCost).toBe(1.5)
+    const queued = await txt2img({ modelId: 'tiny', prompt: 'x', numSamples: 1, width: 512, height: 512 })
+    expect(queued.body.job.billing.cuCost).toBe(1.5)
+  })
+
   it('treats JSON null as a field not given, as Python clients send None', async () => {
     const deps = await start()
     const { status, body } = await txt2img({ modelId: 'tiny', prompt: 'x', seed: null, negativePrompt: null })

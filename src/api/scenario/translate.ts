@@ -246,7 +246,8 @@ function statusHistory(job: Job, status: ScenarioJobStatus): ScenarioJob['status
   return history
 }
 
-export function toScenarioJob(job: Job): ScenarioJob {
+/** `factors`: the configured per-model cost factors (`credits.modelFactors`). */
+export function toScenarioJob(job: Job, factors?: ModelFactors): ScenarioJob {
   const status = scenarioStatus(job)
   const author = authorIdOf(job.ownerKeyId)
   const updated = job.finishedAt ?? job.startedAt ?? job.createdAt
@@ -261,7 +262,7 @@ export function toScenarioJob(job: Job): ScenarioJob {
     ownerId: author,
     // what was charged: refunded once the job failed or was canceled
     billing: {
-      cuCost: status === 'failure' || status === 'canceled' ? 0 : creativeUnits(job.request),
+      cuCost: status === 'failure' || status === 'canceled' ? 0 : creativeUnits(job.request, factors),
       cuDiscount: 0,
     },
     statusHistory: statusHistory(job, status),
