@@ -30,6 +30,7 @@ beforeAll(async () => {
     '1',
     '--retention',
     '5s',
+    '--no-log-prompts',
   ])
   base = server.url
 })
@@ -79,5 +80,9 @@ describe('retention', () => {
     expect((await fetch(`${base}/api/assets/${image.assetId}`)).status).toBe(404)
     expect([404, 410]).toContain((await fetch(image.fileUrl)).status)
     expect([404, 410]).toContain((await fetch(image.url)).status)
+
+    const queuedLine = server.logs.find((line) => line.msg === 'job queued' && line.jobId === job.id)
+    expect(queuedLine).toMatchObject({ jobId: job.id, requestId: expect.any(String) })
+    expect(JSON.stringify(server.logs)).not.toContain('short-lived')
   })
 })
