@@ -60,7 +60,7 @@ export type QueueBody = Static<typeof QueueBody>
 
 /** Load-balancer mode: the worker's fields directly, or wrapped in `{input}`. Told apart in translate. */
 export const DirectBody = Type.Object({}, { additionalProperties: true })
-export type DirectBody = Static<typeof DirectBody>
+export type DirectBody = Readonly<Record<string, unknown>>
 
 export const EndpointParams = Type.Object({ endpoint: Type.String({ minLength: 1, maxLength: 200 }) })
 export const JobParams = Type.Object({
@@ -114,7 +114,8 @@ export type WorkerError = Static<typeof WorkerError>
 
 /** Any worker output: a generation result, `warmup`, `debug` or `cleanup`. */
 export const WorkerOutput = Type.Object({ status: Type.String() }, { additionalProperties: true })
-export type WorkerOutput = Static<typeof WorkerOutput>
+/** TypeBox's static type drops `additionalProperties`, so the type says it. */
+export type WorkerOutput = { readonly status: string } & Readonly<Record<string, unknown>>
 
 /** `/run`, `/runsync`, `/status`, `/status-sync`, `/cancel` and the webhook body. */
 export const JobStatusBody = Type.Object({
