@@ -86,3 +86,11 @@ describe('retention', () => {
     expect(JSON.stringify(server.logs)).not.toContain('short-lived')
   })
 })
+
+describe('startup', () => {
+  it('refuses to start on a bad setting, naming it and where it came from', async () => {
+    await expect(startServer(['--workers', '-1'], { PIGMENT_RETENTION: 'forever' })).rejects.toThrow(
+      /exited \(2\)[\s\S]*retentionSeconds \(from environment PIGMENT_RETENTION\)/,
+    )
+  })
+})
