@@ -8,9 +8,13 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { chutesApi } from './api/chutes/index.js'
 import { handleError, handleNotFound } from './api/errors.js'
 import { nativeApi } from './api/native/index.js'
+import { openaiApi } from './api/openai/index.js'
+import { runpodApi } from './api/runpod/index.js'
 import { scenarioDialect } from './api/scenario/index.js'
+import { segmindApi } from './api/segmind/index.js'
 import type { ApiDeps } from './api/shared/deps.js'
 import { opsRoutes } from './api/shared/ops-routes.js'
 import { readPackageVersion } from './cli/version.js'
@@ -74,5 +78,9 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await app.register(async (scope) => opsRoutes(scope, deps))
   await app.register(async (scope) => nativeApi(scope, deps))
   await app.register(scenarioDialect, { prefix: '/scenario/v1', deps })
+  await app.register(async (scope) => runpodApi(scope, deps))
+  await app.register(async (scope) => segmindApi(scope, deps))
+  await app.register(async (scope) => chutesApi(scope, deps))
+  await app.register(async (scope) => openaiApi(scope, deps))
   return app
 }
