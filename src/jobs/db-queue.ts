@@ -205,6 +205,57 @@ export class DbQueue implements JobQueue {
     return { job: rowToJob(row), lease, signal: controller.signal }
   }
 
+  /**
+   * Claims one named job for a dispatcher that already chose it (BullMQ): a queued job, or with `takeOver` a
+   * running one whose worker the dispatcher found dead; its old lease is then lost, so the old worker can
+   * no longer finish it. A taken-over job out of attempts fails with JOB_STALLED. Null when not claimable.
+   */
+  async claimJob(
+    id: string,
+    workerId: string,
+    options: { readonly takeOver?: boolean } = {},
+  ): Promise<ClaimedJob | null> {
+    if (this.#closed) return null
+    const before = await statements.selectJob(this.#db, id)
+    if (before === undefined) return null
+    const taking = before.state === 'running' && options.takeOver === true
+    if (before.state !== 'queued' && !taking) return null
+    const now = this.#now()
+    if (taking && before.attempts >= before.max_attempts) {
+      const stalled = {
+        error_code: 'JOB_STALLED',
+        error_message: 'the worker running this job stopped responding',
+      }
+      const lease = before.lease_token ?? ''
+      await this.#finishLeased(
+        id,
+        lease,
+        { ...this.#finishValues('failed', now), ...stalled },
+        'failed',
+      ).catch(() => null)
+      return null
+    }
+    const lease = randomBytes(16).toString('hex')
+    const values = {
+      now,
+      lease,
+      leaseExpiresAt: now + this.#settings.leaseMs,
+      workerId,
+      instanceId: this.instanceId,
+    }
+    const row = await statements.claimById(
+      this.#db,
+      id,
+      values,
+      taking ? (before.lease_token ?? '') : undefined,
+    )
+    if (row === undefined) return null
+    const controller = new AbortController()
+    this.#claims.set(row.id, { lease, controller })
+    this.#emit('started', row)
+    return { job: rowToJob(row), lease, signal: controller.signal }
+  }
+
   async progress(
     id: string,
     lease: string,
@@ -458,7 +509,9 @@ export class DbQueue implements JobQueue {
   }
 
   #emit(type: JobEventType, row: JobRow, extra: Pick<JobEvent, 'progress' | 'previewPng'> = {}): void {
-    this.#bus.publish({ seq: row.seq, type, job: rowToJob(row), ...extra })
+    const event = { seq: row.seq, type, job: rowToJob(row), ...extra }
+    this.#bus.publish(event)
+    this.#settings.onEvent(event)
   }
 }
 

@@ -97,6 +97,39 @@ export async function claimNext(db: Db, dialect: DialectName, v: ClaimValues): P
     .executeTakeFirst()
 }
 
+/**
+ * Moves one named job to running: a queued one, or (`expectLease`) a running one under that lease, which a
+ * dispatcher hands to a new worker after the old one stopped answering. Counts an attempt either way.
+ */
+export async function claimById(
+  db: Db,
+  id: string,
+  v: ClaimValues,
+  expectLease?: string,
+): Promise<JobRow | undefined> {
+  return db
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'running',
+      attempts: eb('attempts', '+', 1),
+      seq: eb('seq', '+', 1),
+      started_at: v.now,
+      progress: null,
+      lease_token: v.lease,
+      lease_expires_at: v.leaseExpiresAt,
+      worker_id: v.workerId,
+      instance_id: v.instanceId,
+    }))
+    .where('id', '=', id)
+    .where('cancel_requested', '=', 0)
+    .$if(expectLease === undefined, (qb) => qb.where('state', '=', 'queued'))
+    .$if(expectLease !== undefined, (qb) =>
+      qb.where('state', '=', 'running').where('lease_token', '=', expectLease ?? ''),
+    )
+    .returningAll()
+    .executeTakeFirst()
+}
+
 /** A change to a job in the given state, and when `lease` is given, only under that lease. */
 export async function updateJob(
   db: Db,

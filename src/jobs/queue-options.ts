@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { DialectName } from '../db/connect.js'
+import type { JobEvent } from './job-queue.js'
 
 export interface DbQueueOptions {
   /** This process's identity in `jobs.instance_id` (default: random per queue). */
@@ -36,6 +37,8 @@ export interface DbQueueOptions {
   readonly clock?: () => number
   /** `close()` also closes the database (default false). */
   readonly ownsDatabase?: boolean
+  /** Sees every event this queue publishes, e.g. to relay it to other processes (default: none). */
+  readonly onEvent?: (event: JobEvent) => void
 }
 
 export type DbQueueSettings = Required<DbQueueOptions>
@@ -66,6 +69,7 @@ export function normalizeQueueOptions(options: DbQueueOptions, dialect: DialectN
     finishPollMs: positiveInteger('finishPollMs', options.finishPollMs, 1000),
     clock: options.clock ?? Date.now,
     ownsDatabase: options.ownsDatabase ?? false,
+    onEvent: options.onEvent ?? (() => {}),
   }
 }
 
