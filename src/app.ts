@@ -8,10 +8,12 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { adminApi } from './api/admin/index.js'
 import { chutesApi } from './api/chutes/index.js'
 import { handleError, handleNotFound } from './api/errors.js'
 import { nativeApi } from './api/native/index.js'
 import { openaiApi } from './api/openai/index.js'
+import { registerKeyRateLimit } from './api/rate-limit.js'
 import { runpodApi } from './api/runpod/index.js'
 import { scenarioDialect } from './api/scenario/index.js'
 import { segmindApi } from './api/segmind/index.js'
@@ -69,14 +71,19 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
       tags: [
         { name: 'native', description: 'Generations, jobs, assets and models' },
         { name: 'operations', description: 'Health, readiness, metrics and signed image files' },
+        { name: 'admin', description: 'API keys (admin only) and usage' },
       ],
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
+  // Before every route plugin: the per-key limiter attaches itself to routes declared after it.
+  await registerKeyRateLimit(app, deps.config.rateLimit)
   await app.register(async (scope) => opsRoutes(scope, deps))
   await app.register(async (scope) => nativeApi(scope, deps))
+  const { accounts } = deps
+  if (accounts !== undefined) await app.register(async (scope) => adminApi(scope, { ...deps, accounts }))
   await app.register(scenarioDialect, { prefix: '/scenario/v1', deps })
   await app.register(async (scope) => runpodApi(scope, deps))
   await app.register(async (scope) => segmindApi(scope, deps))

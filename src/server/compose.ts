@@ -17,7 +17,7 @@ import { AssetsRepo } from '../db/assets-repo.js'
 import { openDatabase } from '../db/connect.js'
 import { DbQueue } from '../jobs/db-queue.js'
 import type { JobQueue } from '../jobs/job-queue.js'
-import { KeyStore } from '../keys/key-store.js'
+import { openAccounts, refuseUnsafeExposure } from '../keys/accounts.js'
 import { loadPipeline } from '../pipelines/load-pipeline.js'
 import type { ImagePipeline } from '../pipelines/pipeline.js'
 import type { BlobStore } from '../storage/blob-store.js'
@@ -54,6 +54,11 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   mkdirSync(config.dataDir, { recursive: true })
   const databaseUrl = config.databaseUrl || `sqlite://${join(config.dataDir, 'pigment.db')}`
   const database = await openDatabase(databaseUrl)
+  const accounts = openAccounts(database, config)
+  await refuseUnsafeExposure(config, accounts.keys).catch(async (error: unknown) => {
+    await database.close()
+    throw error
+  })
   const catalog = await ServerModelCatalog.open(config).catch(async (error: unknown) => {
     await database.close()
     throw error
@@ -63,13 +68,17 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     const counts = await queue.counts()
     return { queued: counts.queued, running: counts.running }
   })
+  // Credits wrap the database queue itself: every submission is charged and every transition that ends a
+  // job (the workers' included, through the metrics wrapper) settles its charge.
   const queue = instrumentQueue(
-    new DbQueue(database, {
-      maxQueued: config.queueLimit,
-      retentionMs: Math.round(config.retentionSeconds * 1000),
-      maxAttempts: config.maxAttempts,
-      concurrency: Math.max(1, config.workers),
-    }),
+    accounts.charge(
+      new DbQueue(database, {
+        maxQueued: config.queueLimit,
+        retentionMs: Math.round(config.retentionSeconds * 1000),
+        maxAttempts: config.maxAttempts,
+        concurrency: Math.max(1, config.workers),
+      }),
+    ),
     metrics,
   )
 
@@ -88,8 +97,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
       apiKeys: config.apiKeys,
       host: config.host,
       insecure: config.insecure,
-      keys: new KeyStore(database),
+      keys: accounts.keys,
     }),
+    accounts,
     metrics,
     probeDatabase: async () => {
       await queue.counts()

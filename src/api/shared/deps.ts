@@ -8,6 +8,7 @@ import type { Config } from '../../config/schema.js'
 import type { Asset } from '../../core/job.js'
 import type { ModelProfile } from '../../jobs/canonicalize.js'
 import type { JobEvents, JobProducer } from '../../jobs/job-queue.js'
+import type { Accounts } from '../../keys/accounts.js'
 import type { BlobStore } from '../../storage/blob-store.js'
 import type { Authenticator } from '../auth.js'
 import type { PigmentMetrics } from './pigment-metrics.js'
@@ -64,6 +65,8 @@ export interface ApiDeps {
   readonly signedFiles?: SignedFiles
   readonly models: ModelCatalog
   readonly authenticate: Authenticator
+  /** API keys, credits and usage (absent in route tests on fakes: no admin or usage routes then). */
+  readonly accounts?: Accounts
   readonly metrics: PigmentMetrics
   /** Throws when the records database cannot be reached (for /readyz). */
   probeDatabase(): Promise<void>
