@@ -35,6 +35,13 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.setValidatorCompiler(strictValidatorCompiler)
   // Only JSON bodies: without this, Fastify's built-in text/plain parser would accept a string body.
   app.removeContentTypeParser('text/plain')
+  // An empty JSON body (a client that always sends the header) is no body, e.g. on POST …/cancel.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined)
+    else parseJson(request, body as string, done)
+  })
   app.addHook('onRequest', authHook(deps.authenticate))
 
   app.post<{ Body: GenerationBody; Headers: { prefer?: string } }>(

@@ -128,6 +128,20 @@ describe('POST /api/generations', () => {
     })
     expect(text.statusCode).toBe(415)
     expect(text.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+    const empty = await app!.inject({
+      method: 'POST',
+      url: '/api/generations',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(empty.statusCode).toBe(400)
+    expect(empty.json().error.field).toBe('body')
+    const poisoned = await app!.inject({
+      method: 'POST',
+      url: '/api/generations',
+      payload: '{"prompt": "x", "__proto__": {"admin": true}}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(poisoned.statusCode).toBe(400)
     const huge = await generate({ prompt: 'x'.repeat(2 * 1024 * 1024) })
     expect(huge.statusCode).toBe(413)
     expect(huge.json().error.code).toBe('PAYLOAD_TOO_LARGE')
@@ -174,7 +188,11 @@ describe('jobs', () => {
     const canceled = await app!.inject({ method: 'POST', url: `/api/jobs/${queued.id}/cancel` })
     expect(canceled.statusCode).toBe(200)
     expect(canceled.json().state).toBe('canceled')
-    const again = await app!.inject({ method: 'POST', url: `/api/jobs/${queued.id}/cancel` })
+    const again = await app!.inject({
+      method: 'POST',
+      url: `/api/jobs/${queued.id}/cancel`,
+      headers: { 'content-type': 'application/json' },
+    })
     expect(again.statusCode).toBe(409)
     const running = (await generate({ prompt: 'b', async: true })).json()
     deps.worker.start(running.id)
