@@ -19,6 +19,20 @@ MAX_TEXT = 32
 FAST_LINEAR = True
 
 
+class PlainNorm(nn.Module):
+    """LayerNorm without scale and shift, written out: torch 1.13 exports LayerNorm(elementwise_affine=False) at
+    opset 17 as a LayerNormalization node with an empty scale input, which onnx rejects."""
+
+    def __init__(self, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        mean = x.mean(-1, keepdim=True)
+        var = (x - mean).pow(2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps)
+
+
 class Dense(nn.Linear):
     def forward(self, x):
         if not FAST_LINEAR:
@@ -208,11 +222,11 @@ class Block(nn.Module):
 
     def __init__(self, dim, heads):
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, elementwise_affine=False)
+        self.norm1 = PlainNorm()
         self.attn = Attention(dim, heads)
         self.norm_cross = nn.LayerNorm(dim)
         self.cross = CrossAttention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim, elementwise_affine=False)
+        self.norm2 = PlainNorm()
         self.mlp = Mlp(dim)
         self.table = nn.Parameter(torch.randn(6, dim) * dim ** -0.5)
 
@@ -237,7 +251,7 @@ class FlowTransformer(nn.Module):
         self.pooled_in = Dense(text_dim, dim)
         self.modulation = nn.Sequential(nn.SiLU(), Dense(dim, 6 * dim))
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
-        self.norm_out = nn.LayerNorm(dim, elementwise_affine=False)
+        self.norm_out = PlainNorm()
         self.out_mod = nn.Sequential(nn.SiLU(), Dense(dim, 2 * dim))
         self.proj_out = Dense(dim, patch_dim)
         nn.init.zeros_(self.proj_out.weight)

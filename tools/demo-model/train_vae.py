@@ -3,11 +3,10 @@
 The encoder is linear and fixed: PCA of the 8x8 patches (16 components keep ~99 % of the variance). The decoder
 starts as the exact PCA inverse and learns a residual that sharpens edges; it is trained on latents with
 Gaussian noise added (5 % of the latent std), so it stays smooth around the data. Latent statistics give
-latent.shiftFactor and latent.scalingFactor (the pipeline decodes z/scalingFactor + shiftFactor).
+latent.shiftFactor and latent.scalingFactor (computed by encode_latents.py; the pipeline decodes z/scalingFactor + shiftFactor).
 (A fully learned conv autoencoder was tried first and was too slow to train on the shared 2-core CPU.)
 """
 import argparse
-import json
 import math
 import time
 
@@ -32,7 +31,8 @@ with torch.no_grad():
     mean, comps, explained = enc.fit(images[::2])
 dec.init_linear(mean, comps)
 print(f'PCA: 16 components explain {100 * explained:.2f} % of the patch variance', flush=True)
-torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')  # the encoder is final now
+if not args.resume:  # the encoder is final now (encode_latents.py can run while the decoder trains)
+    torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')
 with torch.no_grad():
     noise_std = 0.05 * torch.cat([enc(images[i:i + 512]) for i in range(0, len(images), 512)]).std().item()
 if args.resume:
@@ -68,15 +68,4 @@ while True:
         torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')
 
 torch.save({'encoder': enc.state_dict(), 'decoder': dec.state_dict()}, 'work/vae.pt')
-enc.eval()
-with torch.no_grad():
-    latents = torch.cat([enc(images[i:i + 256]) for i in range(0, len(images), 256)])
-    held = torch.from_numpy(data['held_images']).permute(0, 3, 1, 2).float() / 127.5 - 1
-    held_latents = torch.cat([enc(held[i:i + 256]) for i in range(0, len(held), 256)])
-shift = latents.mean().item()
-scale = 1.0 / latents.std().item()
-np.savez('work/latents.npz', train=latents.numpy(), held=held_latents.numpy())
-json.dump({'shiftFactor': round(shift, 5), 'scalingFactor': round(scale, 5),
-           'channelMean': latents.mean((0, 2, 3)).tolist(), 'channelStd': latents.std((0, 2, 3)).tolist(),
-           'steps': step, 'seconds': round(time.time() - t0)}, open('work/latent_stats.txt', 'w'), indent=1)
-print('done', step, 'steps; shift', shift, 'scale', scale)
+print('done', step, 'steps in', round(time.time() - t0), 's; next: encode_latents.py', flush=True)
