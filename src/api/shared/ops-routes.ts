@@ -62,10 +62,8 @@ export async function opsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     },
   )
 
-  app.get(
-    '/metrics',
-    { schema: { tags, summary: 'Prometheus metrics', hide: false } },
-    async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics.render()),
+  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) =>
+    reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics.render()),
   )
 
   app.get(
