@@ -6,6 +6,7 @@ import { Command } from 'commander'
 import { addGenerateCommand } from './commands/generate.js'
 import { modelsCommand } from './commands/models.js'
 import { addServeCommand } from './commands/serve.js'
+import { addWorkerCommand } from './commands/worker.js'
 import { readPackageVersion } from './version.js'
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   addGenerateCommand(program)
   program.addCommand(modelsCommand())
   addServeCommand(program)
+  addWorkerCommand(program)
   return program
 }
 

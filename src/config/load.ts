@@ -61,10 +61,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = Value.Default(ConfigSchema, merged) as Tree
   const error = Value.Errors(ConfigSchema, config).First()
   if (error !== undefined) throw new ConfigError(describe(error, origins))
-  return finish(config as Config, cwd)
+  return finish(config as Config, cwd, origins)
 }
 
-function finish(config: Config, cwd: string): Config {
+function finish(config: Config, cwd: string, origins: ReadonlyMap<string, string>): Config {
+  checkFleet(config)
   if (config.storage.kind === 's3' && config.storage.bucket === '') {
     throw new ConfigError(
       'invalid config: storage.bucket: --storage s3 needs --s3-bucket (PIGMENT_S3_BUCKET)',
@@ -75,7 +76,29 @@ function finish(config: Config, cwd: string): Config {
       'invalid config: rateLimit.redisUrl: --rate-limit-store redis needs --rate-limit-redis (PIGMENT_RATE_LIMIT_REDIS)',
     )
   }
-  return { ...config, dataDir: resolve(cwd, config.dataDir) }
+  // with a shared queue, API processes only enqueue unless told to run workers too
+  const workers = config.queueUrl !== '' && !origins.has('workers') ? 0 : config.workers
+  return { ...config, workers, dataDir: resolve(cwd, config.dataDir) }
+}
+
+/** Many processes share the queue: the records and images must be shared too, not per machine. */
+function checkFleet(config: Config): void {
+  if (config.queueUrl === '') return
+  if (!/^rediss?:\/\//.test(config.queueUrl)) {
+    throw new ConfigError(
+      `invalid config: queueUrl: --queue takes redis://host:port, got ${JSON.stringify(config.queueUrl)}`,
+    )
+  }
+  if (!/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new ConfigError(
+      'invalid config: databaseUrl: --queue redis://… needs --database-url postgres://… (every process shares the records)',
+    )
+  }
+  if (config.storage.kind !== 's3') {
+    throw new ConfigError(
+      'invalid config: storage.kind: --queue redis://… needs --storage s3 (workers on other machines write the images)',
+    )
+  }
 }
 
 function readConfigFile(path: string): Tree {

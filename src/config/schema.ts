@@ -81,6 +81,10 @@ export const ConfigSchema = Type.Object(
     /** Empty = a SQLite file in dataDir; `sqlite:PATH` or `postgres://…`. */
     databaseUrl: Type.String({ default: '' }),
     storage: StorageSchema,
+    /** Empty = the queue lives in the records database; `redis://…` = BullMQ dispatch across processes. */
+    queueUrl: Type.String({ default: '' }),
+    /** Namespace of the fleet's Redis keys and channels (several fleets may share one Redis). */
+    fleetPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'pigment' }),
     /** Accepted API keys (operator keys, admin role). None = auth off, allowed only on a loopback host. */
     apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
     /** Serve without API keys on a non-loopback host (the operator says so explicitly). */

@@ -12,7 +12,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
 }
 
-function flagOptions(option: ConfigOption): Option[] {
+export function flagOptions(option: ConfigOption): Option[] {
   const help = `${option.description} [env ${option.env}]`
   if (option.kind === 'boolean') {
     return [new Option(`--${option.flag}`, help), new Option(`--no-${option.flag}`).hideHelp()]

@@ -33,6 +33,7 @@ const RECONCILE_BATCH = 1000
 
 export class BullmqQueue implements JobQueue {
   readonly names: FleetNames
+  readonly redisUrl: string
   readonly records: DbQueue
   readonly dispatcher: Dispatcher
   /** For commands (tickets, publishing, worker adverts); fails fast while Redis is down. */
@@ -49,6 +50,7 @@ export class BullmqQueue implements JobQueue {
     this.#options = options
     this.#clock = options.clock ?? Date.now
     this.names = fleetNames(options.prefix ?? DEFAULT_FLEET_PREFIX)
+    this.redisUrl = options.redisUrl
     this.redis = commandClient(options.redisUrl)
     this.redis.on('error', () => {})
     this.#subscriber = options.subscribeEvents === false ? null : durableClient(options.redisUrl)

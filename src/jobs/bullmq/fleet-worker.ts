@@ -16,7 +16,7 @@ import { encodeImage } from '../../pipelines/encode/index.js'
 import type { BlobStore } from '../../storage/blob-store.js'
 import type { PipelineSource } from '../../worker/model-cache.js'
 import { type JobOutcome, type RunJobDeps, runJob, type WorkerLogger } from '../../worker/run-job.js'
-import type { ClaimedJob } from '../job-queue.js'
+import type { ClaimedJob, JobConsumer } from '../job-queue.js'
 import { DEFAULT_RETENTION_MS } from '../queue-options.js'
 import type { BullmqQueue } from './bullmq-queue.js'
 import type { DispatchTicket } from './dispatcher.js'
@@ -25,6 +25,8 @@ import { advertise, withdrawAdvert } from './worker-registry.js'
 
 export interface FleetWorkerOptions {
   readonly queue: BullmqQueue
+  /** Where transitions go when the server wraps the queue (metrics, credits); default `queue`. */
+  readonly consumer?: JobConsumer
   readonly redisUrl: string
   readonly store: BlobStore
   readonly assets: RunJobDeps['assets']
@@ -83,7 +85,7 @@ export class FleetWorker {
     this.#concurrency = options.concurrency ?? 1
     this.#logger = options.logger ?? SILENT
     this.#deps = {
-      queue: options.queue,
+      queue: options.consumer ?? options.queue,
       store: options.store,
       assets: options.assets,
       pipelines: options.pipelines,

@@ -1,0 +1,82 @@
+/**
+ * `pigment worker`: a worker process of a fleet (`--queue redis://…`). It takes the serve command's
+ * settings that concern running jobs, from the same table, so flags, variables and the config file mean
+ * the same in both commands.
+ * @module
+ */
+import type { Command } from 'commander'
+import { ConfigError, type FlagValue, loadConfig } from '../../config/load.js'
+import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type ConfigOption } from '../../config/options.js'
+import { isPigmentError } from '../../core/errors.js'
+import { flagOptions } from './serve.js'
+
+const WORKER_SETTINGS = new Set([
+  'models',
+  'aliases',
+  'defaultModel',
+  'workers',
+  'retentionSeconds',
+  'databaseUrl',
+  'queueUrl',
+  'fleetPrefix',
+  'storage.kind',
+  'storage.bucket',
+  'storage.prefix',
+  'storage.endpoint',
+  'storage.region',
+  'storage.forcePathStyle',
+  'logLevel',
+  'logPrompts',
+  'maxAttempts',
+  'graceSeconds',
+  'previewEvery',
+  'modelMemoryBytes',
+])
+
+export function addWorkerCommand(program: Command): void {
+  const worker = program
+    .command('worker')
+    .description(
+      'run jobs from a fleet queue: pigment worker --queue redis://… --database-url postgres://… --storage s3 …',
+    )
+    .option('--config <file>', `JSON config file, as for serve [env ${CONFIG_FILE_ENV}]`)
+  const attributes = new Map<string, ConfigOption>()
+  for (const option of CONFIG_OPTIONS.filter((o) => WORKER_SETTINGS.has(o.key))) {
+    for (const flag of flagOptions(option)) {
+      worker.addOption(flag)
+      attributes.set(flag.attributeName(), option)
+    }
+  }
+  worker.addHelpText(
+    'after',
+    '\n--workers is the number of jobs this process runs at once per model (default 1).',
+  )
+
+  worker.action(async (opts: Record<string, unknown>) => {
+    const flags: Record<string, FlagValue> = {}
+    for (const [attribute, value] of Object.entries(opts)) {
+      const option = attributes.get(attribute)
+      if (option !== undefined && value !== undefined) flags[option.key] = value as FlagValue
+    }
+    try {
+      const config = loadConfig({
+        flags,
+        env: process.env,
+        ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
+      })
+      if (config.queueUrl === '') {
+        throw new ConfigError(
+          'invalid config: queueUrl: pigment worker needs --queue redis://… (PIGMENT_QUEUE)',
+        )
+      }
+      const { runFleetWorker } = await import('../../fleet/run-worker.js')
+      await runFleetWorker(config)
+    } catch (error) {
+      if (error instanceof ConfigError || isPigmentError(error)) {
+        process.stderr.write(`pigment worker: ${error.message}\n`)
+        process.exit(error instanceof ConfigError ? 2 : 1)
+      }
+      throw error
+    }
+  })
+}

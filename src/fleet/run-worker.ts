@@ -1,0 +1,114 @@
+/**
+ * `pigment worker`: one worker process of the fleet. It opens the shared records (Postgres), the shared
+ * image store (S3) and the dispatch queues of its models (BullMQ on Redis), loads models on first use
+ * (or at start with `warm`), and runs jobs until SIGTERM/SIGINT, when running jobs get the grace period
+ * and the rest go back to the queue. Nothing here listens on a port.
+ * @module
+ */
+import pino from 'pino'
+import type { Config } from '../config/schema.js'
+import { AssetsRepo } from '../db/assets-repo.js'
+import { openDatabase } from '../db/connect.js'
+import { FleetWorker } from '../jobs/bullmq/fleet-worker.js'
+import { loadPipeline } from '../pipelines/load-pipeline.js'
+import type { ImagePipeline } from '../pipelines/pipeline.js'
+import { ServerModelCatalog } from '../server/model-catalog.js'
+import { S3Store } from '../storage/s3-store.js'
+import { ModelCache } from '../worker/model-cache.js'
+import { openFleetQueue } from './open-queue.js'
+
+export interface FleetWorkerProcess {
+  readonly worker: FleetWorker
+  readonly models: readonly string[]
+  shutdown(graceSeconds?: number): Promise<void>
+}
+
+export interface ComposeWorkerOptions {
+  readonly logger?: pino.Logger
+  /** Replaced by benchmarks with a pipeline that costs nothing. */
+  readonly loadPipeline?: (dir: string) => Promise<ImagePipeline>
+  /** Worker id recorded on jobs and in the advert (default `<host>:<pid>`). */
+  readonly id?: string
+}
+
+export async function composeFleetWorker(
+  config: Config,
+  options: ComposeWorkerOptions = {},
+): Promise<FleetWorkerProcess> {
+  const { logger } = options
+  const database = await openDatabase(config.databaseUrl)
+  const catalog = await ServerModelCatalog.open(config)
+  const models = catalog.names
+  const queue = await openFleetQueue(config, database, {
+    hearsEvents: false,
+    concurrency: config.workers,
+    ...(logger === undefined ? {} : { logger }),
+  })
+  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir))
+  const cache = new ModelCache({
+    load: (model) => load(catalog.folder(model).dir),
+    ...(config.modelMemoryBytes > 0 ? { budgetBytes: config.modelMemoryBytes } : {}),
+  })
+  const { storage } = config
+  const store = new S3Store({
+    bucket: storage.bucket,
+    prefix: storage.prefix,
+    region: storage.region,
+    forcePathStyle: storage.forcePathStyle,
+    ...(storage.endpoint === '' ? {} : { endpoint: storage.endpoint }),
+  })
+  const worker = new FleetWorker({
+    queue,
+    redisUrl: config.queueUrl,
+    store,
+    assets: new AssetsRepo(database.db),
+    pipelines: cache,
+    models,
+    concurrency: Math.max(1, config.workers),
+    retentionMs: Math.round(config.retentionSeconds * 1000),
+    progressIntervalMs: 0,
+    previewEvery: config.previewEvery,
+    ...(options.id === undefined ? {} : { id: options.id }),
+    ...(logger === undefined ? {} : { logger }),
+  })
+  await worker.start()
+  let stopping: Promise<void> | undefined
+  return {
+    worker,
+    models,
+    shutdown(graceSeconds = config.graceSeconds) {
+      stopping ??= (async () => {
+        await worker.stop({ graceMs: Math.round(graceSeconds * 1000) })
+        await cache.dispose()
+        await queue.close()
+        await database.close()
+      })()
+      return stopping
+    },
+  }
+}
+
+/** The command's body: logs, compose, and signals (a second signal exits at once). */
+export async function runFleetWorker(config: Config, options: ComposeWorkerOptions = {}): Promise<void> {
+  const logger = options.logger ?? pino({ level: config.logLevel })
+  const running = await composeFleetWorker(config, { ...options, logger })
+  logger.info(
+    { id: running.worker.id, models: running.models, concurrency: Math.max(1, config.workers) },
+    'pigment worker is taking jobs',
+  )
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals > 1) process.exit(1)
+    logger.info({ signal }, 'signal received; finishing running jobs')
+    running.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+}
