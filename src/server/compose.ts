@@ -15,7 +15,8 @@ import { buildApp } from '../app.js'
 import type { Config } from '../config/schema.js'
 import { AssetsRepo } from '../db/assets-repo.js'
 import { openDatabase } from '../db/connect.js'
-import { DbQueue } from '../jobs/db-queue.js'
+import { openServerQueue } from '../fleet/open-queue.js'
+import { type ServerWorker, serverWorker } from '../fleet/server-worker.js'
 import type { JobQueue } from '../jobs/job-queue.js'
 import { openAccounts, refuseUnsafeExposure } from '../keys/accounts.js'
 import { loadPipeline } from '../pipelines/load-pipeline.js'
@@ -26,7 +27,6 @@ import { S3Store } from '../storage/s3-store.js'
 import { loadOrCreateSecret } from '../storage/signed-url.js'
 import { ModelCache } from '../worker/model-cache.js'
 import { type RetentionSweeper, startRetentionSweeper } from '../worker/retention-sweeper.js'
-import { Worker } from '../worker/worker.js'
 import { assetRecords } from './asset-records.js'
 import { instrumentQueue } from './instrumented-queue.js'
 import { ServerModelCatalog } from './model-catalog.js'
@@ -42,7 +42,7 @@ export interface ComposedServer {
   readonly app: FastifyInstance
   readonly deps: ApiDeps
   readonly queue: JobQueue
-  readonly worker: Worker | null
+  readonly worker: ServerWorker | null
   /** Listens on the configured host and port; resolves with the address, e.g. http://127.0.0.1:7860. */
   listen(): Promise<string>
   /** Graceful stop; safe to call more than once. */
@@ -64,23 +64,18 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     throw error
   })
 
+  const baseQueue = await openServerQueue(config, database, {
+    hearsEvents: true,
+    concurrency: config.workers,
+    ...(logger === undefined ? {} : { logger }),
+  })
   const metrics = new PigmentMetrics(async () => {
     const counts = await queue.counts()
     return { queued: counts.queued, running: counts.running }
   })
   // Credits wrap the database queue itself: every submission is charged and every transition that ends a
   // job (the workers' included, through the metrics wrapper) settles its charge.
-  const queue = instrumentQueue(
-    accounts.charge(
-      new DbQueue(database, {
-        maxQueued: config.queueLimit,
-        retentionMs: Math.round(config.retentionSeconds * 1000),
-        maxAttempts: config.maxAttempts,
-        concurrency: Math.max(1, config.workers),
-      }),
-    ),
-    metrics,
-  )
+  const queue = instrumentQueue(accounts.charge(baseQueue), metrics)
 
   let listeningAt = ''
   const storage = openStorage(config, () => listeningAt)
@@ -119,8 +114,9 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   const worker =
     config.workers === 0
       ? null
-      : new Worker({
+      : serverWorker(baseQueue, {
           queue,
+          modelNames: catalog.names,
           store: storage,
           assets: assetsRepo,
           pipelines: cache,
