@@ -64,8 +64,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return finish(config as Config, cwd, origins)
 }
 
-function finish(config: Config, cwd: string, origins: ReadonlyMap<string, string>): Config {
-  checkFleet(config)
+function finish(loaded: Config, cwd: string, origins: ReadonlyMap<string, string>): Config {
+  checkFleet(loaded)
+  const config = fleetRateLimit(loaded, origins)
   if (config.storage.kind === 's3' && config.storage.bucket === '') {
     throw new ConfigError(
       'invalid config: storage.bucket: --storage s3 needs --s3-bucket (PIGMENT_S3_BUCKET)',
@@ -79,6 +80,14 @@ function finish(config: Config, cwd: string, origins: ReadonlyMap<string, string
   // with a shared queue, API processes only enqueue unless told to run workers too
   const workers = config.queueUrl !== '' && !origins.has('workers') ? 0 : config.workers
   return { ...config, workers, dataDir: resolve(cwd, config.dataDir) }
+}
+
+/** Several API processes must count each key's requests in one place: the fleet's Redis, unless told otherwise. */
+function fleetRateLimit(config: Config, origins: ReadonlyMap<string, string>): Config {
+  if (config.queueUrl === '') return config
+  const store = origins.has('rateLimit.store') ? config.rateLimit.store : 'redis'
+  const redisUrl = config.rateLimit.redisUrl === '' ? config.queueUrl : config.rateLimit.redisUrl
+  return { ...config, rateLimit: { ...config.rateLimit, store, redisUrl } }
 }
 
 /** Many processes share the queue: the records and images must be shared too, not per machine. */
