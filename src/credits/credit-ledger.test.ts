@@ -3,7 +3,7 @@ import { isPigmentError } from '../core/errors.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { clearTables, openTestDatabase, testDialects } from '../db/test-databases.js'
 import { KeyStore } from '../keys/key-store.js'
-import { CreditLedger } from './credit-ledger.js'
+import { CreditLedger, type Reservation } from './credit-ledger.js'
 
 const NOTHING = { chargedMilli: 0, images: 0, pixelSteps: 0 } as const
 
@@ -111,18 +111,20 @@ for (const target of await testDialects()) {
       expect((await ledger.chargeOfJob('job-a'))?.state).toBe('reserved')
     })
 
-    it('finds reservations to sweep: ended or vanished jobs, and old reservations that never got a job', async () => {
+    it('pages through reserved charges in creation order', async () => {
       let now = 1_000_000
       const clocked = new CreditLedger(handle, { clock: () => now })
-      const orphan = await clocked.reserve({ keyId: null, model: 'm', costMilli: 1 })
-      const vanished = await clocked.reserve({ keyId: null, model: 'm', costMilli: 1 })
-      await clocked.attach(vanished.chargeId, 'no-such-job')
-      now += 60_000
-      const fresh = await clocked.reserve({ keyId: null, model: 'm', costMilli: 1 })
-      const found = await clocked.unsettled({ orphanAfterMs: 30_000, limit: 10 })
-      expect(found.map((c) => c.chargeId).sort()).toEqual([orphan.chargeId, vanished.chargeId].sort())
-      expect(found.every((c) => c.jobId === null)).toBe(true)
-      expect(found.map((c) => c.chargeId)).not.toContain(fresh.chargeId)
+      const made: Reservation[] = []
+      for (let i = 0; i < 5; i++) {
+        made.push(await clocked.reserve({ keyId: null, model: 'm', costMilli: 1 }))
+        now += i % 2
+      }
+      await clocked.settle(made[2].chargeId, { outcome: 'failed', ...NOTHING })
+      await clocked.attach(made[0].chargeId, 'job-0')
+      const first = await clocked.reserved({ limit: 2 })
+      const rest = await clocked.reserved({ after: first[1], limit: 10 })
+      expect([...first, ...rest].map((c) => c.chargeId)).toEqual([0, 1, 3, 4].map((i) => made[i].chargeId))
+      expect(first[0].jobId).toBe('job-0')
     })
   })
 }

@@ -234,31 +234,32 @@ export class CreditLedger {
     })
   }
 
-  /** Reserved charges to settle now: their job has ended, vanished, or never got queued (a crash). */
-  async unsettled(options: {
-    readonly orphanAfterMs: number
+  /**
+   * Reserved charges in creation order, a page at a time (pass the last one back as `after`). The settler
+   * asks the queue how each one's job is doing: the queue, not this table, knows where jobs live.
+   */
+  async reserved(options: {
+    readonly after?: ChargePosition
     readonly limit: number
-  }): Promise<UnsettledCharge[]> {
-    const now = this.#clock()
-    const ended = await this.#db
-      .selectFrom('credit_charges as c')
-      .leftJoin('jobs as j', 'j.id', 'c.job_id')
-      .select(['c.id as chargeId', 'c.job_id as jobId', 'j.id as foundJobId', 'j.state as jobState'])
-      .where('c.state', '=', 'reserved')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('c.job_id', 'is not', null), eb('j.id', 'is', null)]),
-          eb('j.state', 'in', ['succeeded', 'failed', 'canceled', 'expired']),
-          eb.and([eb('c.job_id', 'is', null), eb('c.created_at', '<', now - options.orphanAfterMs)]),
-        ]),
+  }): Promise<ReservedCharge[]> {
+    const { after } = options
+    const rows = await this.#db
+      .selectFrom('credit_charges')
+      .select(['id', 'job_id', 'created_at'])
+      .where('state', '=', 'reserved')
+      .$if(after !== undefined, (qb) =>
+        qb.where((eb) =>
+          eb.or([
+            eb('created_at', '>', after?.createdAt ?? 0),
+            eb.and([eb('created_at', '=', after?.createdAt ?? 0), eb('id', '>', after?.chargeId ?? '')]),
+          ]),
+        ),
       )
-      .orderBy('c.created_at')
+      .orderBy('created_at')
+      .orderBy('id')
       .limit(options.limit)
       .execute()
-    return ended.map((row) => ({
-      chargeId: row.chargeId,
-      jobId: row.foundJobId ?? null,
-    }))
+    return rows.map((row) => ({ chargeId: row.id, jobId: row.job_id, createdAt: row.created_at }))
   }
 
   /** The key's balance in milli-credits; null = unlimited; undefined = no such key. */
@@ -282,8 +283,12 @@ export class CreditLedger {
   }
 }
 
-export interface UnsettledCharge {
+export interface ChargePosition {
   readonly chargeId: string
-  /** The job to settle from; null when it never existed or no longer does (refund in full). */
+  readonly createdAt: number
+}
+
+export interface ReservedCharge extends ChargePosition {
+  /** Null until the job is queued (or forever, when the submission crashed in between). */
   readonly jobId: string | null
 }

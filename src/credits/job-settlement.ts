@@ -7,7 +7,7 @@
 import type { Job } from '../core/job.js'
 import type { JobProducer } from '../jobs/job-queue.js'
 import { costMilli, type ModelFactors, pixelSteps } from './cost.js'
-import type { CreditLedger, Settlement } from './credit-ledger.js'
+import type { ChargePosition, CreditLedger, ReservedCharge, Settlement } from './credit-ledger.js'
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'expired'])
 
@@ -35,17 +35,20 @@ export interface SettlerOptions {
   readonly factors: ModelFactors
   /** A reservation with no job after this long belongs to a submission that crashed (default 10 min). */
   readonly orphanAfterMs?: number
+  readonly clock?: () => number
 }
 
 export class JobSettler {
   readonly #ledger: CreditLedger
   readonly #factors: ModelFactors
   readonly #orphanAfterMs: number
+  readonly #clock: () => number
 
   constructor(ledger: CreditLedger, options: SettlerOptions) {
     this.#ledger = ledger
     this.#factors = options.factors
     this.#orphanAfterMs = options.orphanAfterMs ?? 10 * 60_000
+    this.#clock = options.clock ?? Date.now
   }
 
   /** Settles the job's charge if the job has ended; a no-op otherwise or when already settled. */
@@ -56,17 +59,30 @@ export class JobSettler {
     await this.#ledger.settle(charge.id, settlementOf(job, this.#factors))
   }
 
-  /** Settles every charge whose job ended; returns how many it settled. */
+  /** Settles every charge whose job ended, vanished, or never got queued; returns how many it settled. */
   async sweep(jobs: Pick<JobProducer, 'get'>, batch = 200): Promise<number> {
+    const orphanBefore = this.#clock() - this.#orphanAfterMs
     let settled = 0
+    let after: ChargePosition | undefined
     for (;;) {
-      const pending = await this.#ledger.unsettled({ orphanAfterMs: this.#orphanAfterMs, limit: batch })
-      for (const { chargeId, jobId } of pending) {
-        const job = jobId === null ? null : await jobs.get(jobId)
-        const settlement = job === null ? LOST : settlementOf(job, this.#factors)
-        if (await this.#ledger.settle(chargeId, settlement)) settled++
+      const page = await this.#ledger.reserved({ ...(after === undefined ? {} : { after }), limit: batch })
+      for (const charge of page) {
+        const settlement = await this.#settlementFor(jobs, charge, orphanBefore)
+        if (settlement !== null && (await this.#ledger.settle(charge.chargeId, settlement))) settled++
       }
-      if (pending.length < batch) return settled
+      if (page.length < batch) return settled
+      after = page[page.length - 1]
     }
+  }
+
+  async #settlementFor(
+    jobs: Pick<JobProducer, 'get'>,
+    charge: ReservedCharge,
+    orphanBefore: number,
+  ): Promise<Settlement | null> {
+    if (charge.jobId === null) return charge.createdAt < orphanBefore ? LOST : null
+    const job = await jobs.get(charge.jobId)
+    if (job === null) return LOST
+    return TERMINAL.has(job.state) ? settlementOf(job, this.#factors) : null
   }
 }
