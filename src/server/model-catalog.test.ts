@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { isPigmentError } from '../core/errors.js'
 import { writeTestModel } from '../pipelines/test-models/write-test-model.js'
 import { ServerModelCatalog } from './model-catalog.js'
@@ -61,15 +61,21 @@ describe('ServerModelCatalog', () => {
   })
 
   it('without any model, explains how to configure one when a generation asks', async () => {
-    vi.stubEnv('PIGMENT_MODELS_DIR', mkdtempSync(join(tmpdir(), 'pigment-empty-models-')))
-    try {
-      const catalog = await ServerModelCatalog.open({ models: [], aliases: {}, defaultModel: '' })
-      const error = await expectCode(catalog.profile(undefined), 'MODEL_NOT_CONFIGURED')
-      expect(error.message).toContain('--model DIR')
-      expect(await catalog.readiness()).toEqual({ ready: false, reason: 'no model configured' })
-    } finally {
-      vi.unstubAllEnvs()
-    }
+    const catalog = await ServerModelCatalog.open(
+      { models: [], aliases: {}, defaultModel: '' },
+      () => undefined,
+    )
+    const error = await expectCode(catalog.profile(undefined), 'MODEL_NOT_CONFIGURED')
+    expect(error.message).toContain('--model DIR')
+    expect(await catalog.readiness()).toEqual({ ready: false, reason: 'no model configured' })
+  })
+
+  it('falls back to the default model when none is configured', async () => {
+    const catalog = await ServerModelCatalog.open(
+      { models: [], aliases: {}, defaultModel: '' },
+      () => modelDir,
+    )
+    expect(catalog.names).toEqual(['tiny-sd'])
   })
 
   it('warms models up through the attached worker cache', async () => {

@@ -36,10 +36,16 @@ export class ServerModelCatalog implements ModelCatalog {
     this.#defaultName = defaultName
   }
 
-  /** Opens every configured folder; throws (naming the model) when one is missing or broken. */
-  static async open(settings: CatalogSettings): Promise<ServerModelCatalog> {
+  /**
+   * Opens every configured folder; throws (naming the model) when one is missing or broken. With none
+   * configured, the default model is used when installed (`findDefault`, replaceable for tests).
+   */
+  static async open(
+    settings: CatalogSettings,
+    findDefault: () => string | undefined = () => defaultModelDir(),
+  ): Promise<ServerModelCatalog> {
     const sources =
-      settings.models.length > 0 ? settings.models : [defaultModelDir()].filter((dir) => dir !== undefined)
+      settings.models.length > 0 ? settings.models : [findDefault()].filter((dir) => dir !== undefined)
     const folders = new Map<string, ModelFolder>()
     for (const source of sources) {
       const folder = await loadModelFolder(resolveModel(source))
