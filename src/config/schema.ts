@@ -85,6 +85,8 @@ export const ConfigSchema = Type.Object(
     queueUrl: Type.String({ default: '' }),
     /** Namespace of the fleet's Redis keys and channels (several fleets may share one Redis). */
     fleetPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'pigment' }),
+    /** A fleet worker silent this long (BullMQ lock) is taken for dead; its job goes to another worker. */
+    workerLockSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
     /** Accepted API keys (operator keys, admin role). None = auth off, allowed only on a loopback host. */
     apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
     /** Serve without API keys on a non-loopback host (the operator says so explicitly). */

@@ -68,6 +68,9 @@ export async function composeFleetWorker(
     retentionMs: Math.round(config.retentionSeconds * 1000),
     progressIntervalMs: 0,
     previewEvery: config.previewEvery,
+    lockMs: Math.round(config.workerLockSeconds * 1000),
+    // recover expired leases and lost tickets a few times per lock period
+    sweepEveryMs: Math.max(1000, Math.round((config.workerLockSeconds * 1000) / 3)),
     ...(options.id === undefined ? {} : { id: options.id }),
     ...(logger === undefined ? {} : { logger }),
   })

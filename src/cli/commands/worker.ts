@@ -19,6 +19,7 @@ const WORKER_SETTINGS = new Set([
   'databaseUrl',
   'queueUrl',
   'fleetPrefix',
+  'workerLockSeconds',
   'storage.kind',
   'storage.bucket',
   'storage.prefix',
