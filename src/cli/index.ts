@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander'
 import { addGenerateCommand } from './commands/generate.js'
+import { keysCommand } from './commands/keys.js'
 import { modelsCommand } from './commands/models.js'
 import { addServeCommand } from './commands/serve.js'
 import { addWorkerCommand } from './commands/worker.js'
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
   addGenerateCommand(program)
   program.addCommand(modelsCommand())
+  program.addCommand(keysCommand())
   addServeCommand(program)
   addWorkerCommand(program)
   return program
