@@ -17,8 +17,10 @@ import type { ApiKeyRecord, Role } from '../keys/key-record.js'
 import { milliToCredits } from '../keys/key-record.js'
 import type { KeyLookup } from '../keys/key-store.js'
 import { isPublicKeyPart, parseKeyToken } from '../keys/key-token.js'
+import { isLoopbackHost } from '../keys/loopback.js'
 
 export type { Role } from '../keys/key-record.js'
+export { isLoopbackHost } from '../keys/loopback.js'
 
 /** Who made a request. */
 export interface Caller {
@@ -97,11 +99,6 @@ function basicCandidates(encoded: string): string[] {
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)
 }
 
 /** A short, stable, non-secret id for a configuration key. */
