@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { errors, type PigmentError, toPigmentError } from '../core/errors.js'
+import { isDatabaseOutage } from '../db/outage.js'
 
 export interface ErrorBody {
   readonly error: {
@@ -51,6 +52,12 @@ export function toHttpError(error: unknown): PigmentError {
   // A JSON body that fails to parse arrives as a SyntaxError carrying status 400.
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return errors.VALIDATION_FAILED(`request body is not valid JSON: ${error.message}`, { field: 'body' })
+  }
+  if (isDatabaseOutage(error)) {
+    return errors.UNAVAILABLE('the records database is unreachable; retry shortly', {
+      retryAfterSeconds: 2,
+      cause: error,
+    })
   }
   const pigment = toPigmentError(error)
   if (pigment.code === 'INTERNAL' && typeof fastifyError.statusCode === 'number') {

@@ -15,8 +15,10 @@ import { buildApp } from '../app.js'
 import type { Config } from '../config/schema.js'
 import { AssetsRepo } from '../db/assets-repo.js'
 import { openDatabase } from '../db/connect.js'
+import { fleetStatusSource } from '../fleet/fleet-status.js'
 import { openServerQueue } from '../fleet/open-queue.js'
 import { type ServerWorker, serverWorker } from '../fleet/server-worker.js'
+import { BullmqQueue } from '../jobs/bullmq/bullmq-queue.js'
 import type { JobQueue } from '../jobs/job-queue.js'
 import { openAccounts, refuseUnsafeExposure } from '../keys/accounts.js'
 import { loadPipeline } from '../pipelines/load-pipeline.js'
@@ -96,6 +98,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     }),
     accounts,
     metrics,
+    ...(baseQueue instanceof BullmqQueue ? { fleet: fleetStatusSource(baseQueue) } : {}),
     probeDatabase: async () => {
       await queue.counts()
     },

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../config/schema.js'
 import type { Asset } from '../../core/job.js'
+import type { FleetStatusSource } from '../../fleet/fleet-status.js'
 import type { ModelProfile } from '../../jobs/canonicalize.js'
 import type { JobEvents, JobProducer } from '../../jobs/job-queue.js'
 import type { Accounts } from '../../keys/accounts.js'
@@ -68,6 +69,8 @@ export interface ApiDeps {
   /** API keys, credits and usage (absent in route tests on fakes: no admin or usage routes then). */
   readonly accounts?: Accounts
   readonly metrics: PigmentMetrics
+  /** Fleet mode (`--queue redis://…`): live workers, slots per model and queue depth, for /readyz. */
+  readonly fleet?: FleetStatusSource
   /** Throws when the records database cannot be reached (for /readyz). */
   probeDatabase(): Promise<void>
   readonly state: ServerState

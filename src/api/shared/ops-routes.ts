@@ -19,7 +19,20 @@ const ReadySchema = Type.Object({
     database: Type.String(),
     model: Type.String(),
     accepting: Type.Boolean(),
+    /** Fleet mode only: live workers and per-model slots from their adverts. */
+    workers: Type.Optional(Type.String()),
   }),
+  fleet: Type.Optional(
+    Type.Object({
+      workers: Type.Integer(),
+      queued: Type.Integer(),
+      running: Type.Integer(),
+      models: Type.Record(
+        Type.String(),
+        Type.Object({ workers: Type.Integer(), slots: Type.Integer(), free: Type.Integer() }),
+      ),
+    }),
+  ),
 })
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {
@@ -27,6 +40,16 @@ const IMAGE_TYPES: Readonly<Record<string, string>> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
   '.webp': 'image/webp',
+}
+
+async function fleetCheck(deps: ApiDeps) {
+  if (deps.fleet === undefined) return null
+  try {
+    const status = await deps.fleet.status()
+    return { workers: status.workers > 0 ? 'ok' : 'no live worker', status }
+  } catch (error) {
+    return { workers: `unknown: ${(error as Error).message}`, status: undefined }
+  }
 }
 
 export async function opsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -56,9 +79,16 @@ export async function opsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       }))
       const model = readiness.ready ? 'ok' : (readiness.reason ?? 'not ready')
       const accepting = deps.state.accepting
-      const ready = database === 'ok' && readiness.ready && accepting
+      const fleet = await fleetCheck(deps)
+      const ready =
+        database === 'ok' && readiness.ready && accepting && (fleet === null || fleet.workers === 'ok')
       void reply.code(ready ? 200 : 503)
-      return { status: ready ? 'ready' : 'unready', checks: { database, model, accepting } }
+      const checks = { database, model, accepting, ...(fleet === null ? {} : { workers: fleet.workers }) }
+      return {
+        status: ready ? 'ready' : 'unready',
+        checks,
+        ...(fleet?.status === undefined ? {} : { fleet: fleet.status }),
+      }
     },
   )
 
