@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // many processes, and some restart the shared Redis and Postgres: `npm run test:fleet` runs them alone
+    exclude: [...configDefaults.exclude, 'test/fleet/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
