@@ -8,11 +8,21 @@ import pino from 'pino'
 import type { Config } from '../config/schema.js'
 import { composeServer } from './compose.js'
 
+/** Where prompt text can sit in a log line: top level, or inside a logged job, request or body. */
+const PROMPT_PATHS = [
+  'prompt',
+  'negativePrompt',
+  '*.prompt',
+  '*.negativePrompt',
+  '*.*.prompt',
+  '*.*.negativePrompt',
+]
+
 export async function runServer(config: Config): Promise<void> {
   const logger = pino({
     level: config.logLevel,
     // prompts are user data: when the operator turns prompt logging off, keep them out of every line
-    ...(config.logPrompts ? {} : { redact: { paths: ['prompt', '*.prompt'], remove: true } }),
+    ...(config.logPrompts ? {} : { redact: { paths: PROMPT_PATHS, remove: true } }),
   })
   const server = await composeServer(config, { logger })
   const address = await server.listen()

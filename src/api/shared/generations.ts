@@ -66,8 +66,12 @@ export async function linkAssets(
   deps: Pick<ApiDeps, 'config' | 'assets' | 'storage'>,
   job: Job,
 ): Promise<LinkedAsset[]> {
-  if (job.assetIds.length === 0) return []
-  const assets = await deps.assets.listForJob(job.id)
+  // An expired job's images are gone, or about to be: the sweeper deletes them right after expiring it.
+  if (job.assetIds.length === 0 || job.state === 'expired') return []
+  const now = Date.now()
+  const assets = (await deps.assets.listForJob(job.id)).filter(
+    (asset) => asset.expiresAt === null || asset.expiresAt.getTime() > now,
+  )
   const ttl = deps.config.storage.urlTtlSeconds
   return Promise.all(assets.map(async (asset) => ({ asset, url: await deps.storage.url(asset.key, ttl) })))
 }
