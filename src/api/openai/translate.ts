@@ -145,6 +145,7 @@ export function toOpenAIError(error: PigmentError): { status: number; body: Erro
     case 'CREDITS_INSUFFICIENT':
       return envelope(429, error.message, 'insufficient_quota', 'insufficient_quota')
     case 'QUEUE_FULL':
+    case 'RATE_LIMITED':
       return envelope(429, error.message, 'requests', 'rate_limit_exceeded')
     case 'REQUEST_TIMEOUT':
       return envelope(504, error.message, 'server_error', 'timeout')

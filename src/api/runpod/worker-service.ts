@@ -44,6 +44,7 @@ export class WorkerService {
     const done = (output: WorkerOutput) => ({ output, executionTime: Math.round(performance.now() - began) })
     switch (action.kind) {
       case 'warmup':
+        requireAdmin(caller, 'warmup')
         return done(await warmup(this.deps, model))
       case 'debug':
         requireAdmin(caller, 'debug')
@@ -52,6 +53,7 @@ export class WorkerService {
         requireAdmin(caller, 'cleanup')
         return done(await cleanup())
       case 'comfy':
+        requireAdmin(caller, 'the ComfyUI passthrough')
         throw errors.FEATURE_UNAVAILABLE(
           'ComfyUI passthrough is not available: this server has no ComfyUI backend (send prompt and settings instead)',
           { field: 'input.comfy' },

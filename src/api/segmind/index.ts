@@ -57,7 +57,13 @@ export async function segmindApi(app: FastifyInstance, deps: ApiDeps): Promise<v
   app.addHook('onRequest', authHook(deps.authenticate))
   app.addHook('preValidation', dropNullFields)
   app.addHook('onSend', async (request, reply) => {
-    reply.header('x-remaining-credits', String(knownCaller(request)?.remainingCredits ?? UNLIMITED_CREDITS))
+    const caller = knownCaller(request)
+    // Read after this request's own reservation, so the header is the balance the client has left now.
+    const remaining =
+      caller === undefined || deps.accounts === undefined
+        ? caller?.remainingCredits
+        : await deps.accounts.remainingCredits(caller.keyId)
+    reply.header('x-remaining-credits', String(remaining ?? UNLIMITED_CREDITS))
   })
 
   app.post<{ Params: ModelParams; Body: ChromaBody }>(

@@ -140,6 +140,7 @@ export function toSegmindHttpStatus(error: PigmentError): number {
     STORAGE_BAD_SIGNATURE: 403,
     CREDITS_INSUFFICIENT: 406,
     QUEUE_FULL: 429,
+    RATE_LIMITED: 429,
     REQUEST_TIMEOUT: 504,
     UNAVAILABLE: 502,
     DEVICE_UNAVAILABLE: 502,
