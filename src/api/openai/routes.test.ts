@@ -88,14 +88,15 @@ describe('POST /v1/images/generations', () => {
     expect(job.request.n).toBe(1)
   })
 
-  it.each([...TEST_ALIASES, 'default', TEST_MODEL])(
-    'model %s resolves through the registry',
-    async (model) => {
-      const { response, job } = await generate({ prompt: 'p', model })
-      expect(response.statusCode).toBe(200)
-      expect(job.request.model).toBe(TEST_MODEL)
-    },
-  )
+  it.each([
+    ...TEST_ALIASES,
+    'default',
+    TEST_MODEL,
+  ])('model %s resolves through the registry', async (model) => {
+    const { response, job } = await generate({ prompt: 'p', model })
+    expect(response.statusCode).toBe(200)
+    expect(job.request.model).toBe(TEST_MODEL)
+  })
 
   it.each([
     ['missing prompt', {}, 'prompt', 'missing_required_parameter'],

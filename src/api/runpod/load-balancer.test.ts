@@ -16,19 +16,19 @@ async function post(url: string, payload: object, options: Parameters<typeof dia
 }
 
 describe('load-balancer mode at the root', () => {
-  it.each(['/run', '/runsync'])(
-    '%s answers the direct example with the worker output itself',
-    async (url) => {
-      const { response, body } = await post(url, fixture('lb-direct.json'))
-      expect(response.statusCode).toBe(200)
-      expect(body).toMatchObject({
-        status: 'ok',
-        count: 1,
-        uploaded: true,
-        meta: { width: 768, height: 768, num_inference_steps: 6, num_images: 1, format: 'PNG' },
-      })
-    },
-  )
+  it.each([
+    '/run',
+    '/runsync',
+  ])('%s answers the direct example with the worker output itself', async (url) => {
+    const { response, body } = await post(url, fixture('lb-direct.json'))
+    expect(response.statusCode).toBe(200)
+    expect(body).toMatchObject({
+      status: 'ok',
+      count: 1,
+      uploaded: true,
+      meta: { width: 768, height: 768, num_inference_steps: 6, num_images: 1, format: 'PNG' },
+    })
+  })
 
   it('also accepts the fields wrapped in {input}', async () => {
     const { body } = await post('/runsync', fixture('queue-request.json'))

@@ -64,12 +64,16 @@ describe('toSubmission', () => {
     expect(SAMPLER_NAMES).toHaveLength(12)
   })
 
-  it.each(['normal', 'karras', 'exponential', 'beta', 'sgm_uniform', 'simple'] as const)(
-    'scheduler %s passes through',
-    (scheduler) => {
-      expect(toSubmission({ prompt: 'p', scheduler }).input.scheduler).toBe(scheduler)
-    },
-  )
+  it.each([
+    'normal',
+    'karras',
+    'exponential',
+    'beta',
+    'sgm_uniform',
+    'simple',
+  ] as const)('scheduler %s passes through', (scheduler) => {
+    expect(toSubmission({ prompt: 'p', scheduler }).input.scheduler).toBe(scheduler)
+  })
 
   it('maps each parameter to its canonical field', () => {
     const { input, base64 } = toSubmission({
