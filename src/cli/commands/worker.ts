@@ -7,6 +7,7 @@
 import type { Command } from 'commander'
 import { ConfigError, type FlagValue, loadConfig } from '../../config/load.js'
 import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type ConfigOption } from '../../config/options.js'
+import type { Config } from '../../config/schema.js'
 import { isPigmentError } from '../../core/errors.js'
 import { flagOptions } from './serve.js'
 
@@ -34,7 +35,16 @@ const WORKER_SETTINGS = new Set([
   'modelMemoryBytes',
 ])
 
-export function addWorkerCommand(program: Command): void {
+/** Runs the worker once the config is loaded; benchmarks pass one with a pipeline that costs nothing. */
+export type RunWorker = (config: Config) => Promise<void>
+
+async function runDefault(config: Config): Promise<void> {
+  // loaded lazily: `pigment --help` should not open onnxruntime or the database
+  const { runFleetWorker } = await import('../../fleet/run-worker.js')
+  await runFleetWorker(config)
+}
+
+export function addWorkerCommand(program: Command, run: RunWorker = runDefault): void {
   const worker = program
     .command('worker')
     .description(
@@ -70,8 +80,7 @@ export function addWorkerCommand(program: Command): void {
           'invalid config: queueUrl: pigment worker needs --queue redis://… (PIGMENT_QUEUE)',
         )
       }
-      const { runFleetWorker } = await import('../../fleet/run-worker.js')
-      await runFleetWorker(config)
+      await run(config)
     } catch (error) {
       if (error instanceof ConfigError || isPigmentError(error)) {
         process.stderr.write(`pigment worker: ${error.message}\n`)
