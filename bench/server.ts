@@ -117,12 +117,12 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, ${REQUESTS} sync requests per row, ${STEPS} steps, 8×8 PNG, 1 worker, SQLite`,
   )
-  console.log('concurrency | route              |   req/s |  p50 ms |  p99 ms')
+  console.log('concurrency | route                 |   req/s |  p50 ms |  p99 ms')
   for (const concurrency of CONCURRENCY) {
     const b = await measure(sendBare, REQUESTS, concurrency)
     const p = await measure(sendPigment, REQUESTS, concurrency)
     const row = (name: string, m: Measurement) =>
-      `${String(concurrency).padStart(11)} | ${name.padEnd(18)} | ${m.perSecond.toFixed(0).padStart(7)} | ${m.p50
+      `${String(concurrency).padStart(11)} | ${name.padEnd(21)} | ${m.perSecond.toFixed(0).padStart(7)} | ${m.p50
         .toFixed(2)
         .padStart(7)} | ${m.p99.toFixed(2).padStart(7)}`
     console.log(row('bare Fastify', b))
