@@ -27,6 +27,7 @@ describe('fleet settings (--queue redis://…)', () => {
     expect(config.rateLimit).toMatchObject({ store: 'redis', redisUrl: FLEET.queueUrl })
     expect(load({ ...FLEET, workers: '2' }).workers).toBe(2)
     expect(load(FLEET, { PIGMENT_RATE_LIMIT_STORE: 'memory' }).rateLimit.store).toBe('memory')
+    expect(load({ ...FLEET, workerLockSeconds: '3s' }).workerLockSeconds).toBe(3)
   })
 
   it('leaves the single-process defaults alone without --queue', () => {

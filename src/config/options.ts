@@ -109,6 +109,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'namespace of the fleet in Redis (default pigment)',
     'name',
   ),
+  option(
+    'workerLockSeconds',
+    'worker-lock',
+    'duration',
+    'a fleet worker silent this long is taken for dead and its job runs elsewhere (default 30s)',
+    'time',
+  ),
   option('storage.kind', 'storage', 'string', 'where images go: local or s3 (default local)', 'local|s3'),
   option('storage.bucket', 's3-bucket', 'string', 'S3 bucket', 'name'),
   option('storage.prefix', 's3-prefix', 'string', 'key prefix inside the bucket', 'prefix'),
