@@ -85,7 +85,7 @@ export class FleetRecords {
 
   async assetsOf(ids: readonly string[]): Promise<{ job_id: string; key: string }[]> {
     const result = await this.#client.query<{ job_id: string; key: string }>(
-      'select job_id, key from assets where job_id = any($1)',
+      'select job_id, storage_key as key from assets where job_id = any($1)',
       [ids],
     )
     return result.rows
