@@ -81,6 +81,20 @@ describe('images.generate', () => {
     expect((await imageInfo(Buffer.from(response.data![0].b64_json!, 'base64'))).format).toBe(format)
   })
 
+  it('output_compression trades bytes for detail', async () => {
+    const sizeAt = async (output_compression: number) => {
+      const response = await client.images.generate({
+        prompt: 'p',
+        size: '256x256',
+        output_format: 'jpeg',
+        output_compression,
+        response_format: 'b64_json',
+      })
+      return Buffer.from(response.data![0].b64_json!, 'base64').length
+    }
+    expect(await sizeAt(5)).toBeLessThan(await sizeAt(100))
+  })
+
   it('quality low uses fewer steps than high', async () => {
     const steps = async (quality: 'low' | 'high') => {
       const response = await client.images.generate({

@@ -65,6 +65,14 @@ describe('POST /v1/chroma', () => {
     expect((await imageInfo(await bytesOf(response))).format).toBe(format)
   })
 
+  it('image_quality trades bytes for detail', async () => {
+    const sizeAt = async (image_quality: number) => {
+      const body = quick({ image_format: 'jpeg', image_quality, seed: 3 })
+      return (await bytesOf(await postJson(`${server.url}/v1/chroma`, body, headers))).length
+    }
+    expect(await sizeAt(5)).toBeLessThan(await sizeAt(95))
+  })
+
   it('base64: true answers JSON with the image in base64', async () => {
     const response = await postJson(`${server.url}/v1/chroma`, quick({ base64: true }), headers)
     const body = (await response.json()) as { image: string }

@@ -113,6 +113,21 @@ describe('POST /v1/images/generations', () => {
     expect(typeof body.error.message).toBe('string')
   })
 
+  it('a body that is not JSON → 400 invalid_request_error', async () => {
+    const { app } = await setup()
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/images/generations',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"prompt": ',
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.any(String),
+    })
+  })
+
   it('an unknown model → 404 model_not_found, worded as OpenAI does', async () => {
     const { response, body } = await generate({ prompt: 'p', model: 'gpt-image-9' })
     expect(response.statusCode).toBe(404)

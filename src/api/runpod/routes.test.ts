@@ -251,6 +251,18 @@ describe('errors: {status: "error", error}', () => {
     expect(response.json()).toEqual({ status: 'error', error: expect.any(String) })
   })
 
+  it('400 for a body that is not JSON', async () => {
+    const { app } = await setup()
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v2/chroma/run',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"input": {',
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toEqual({ status: 'error', error: expect.any(String) })
+  })
+
   it('404 for an unknown endpoint and an unknown job id', async () => {
     const { post, get } = await setup()
     expect((await post('/v2/nope/run', small())).statusCode).toBe(404)

@@ -218,6 +218,13 @@ describe('documented error codes', () => {
     expect(response.headers['x-remaining-credits']).toBeDefined()
   })
 
+  it('400 for a body that is not JSON', async () => {
+    const { app } = await setup()
+    const response = await app.inject({ method: 'POST', url: '/v1/chroma', headers, payload: '{"prompt": ' })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toEqual({ error: expect.any(String) })
+  })
+
   it('401 for a missing or invalid key, with the credits header', async () => {
     const { app } = await setup({
       caller: () => {
