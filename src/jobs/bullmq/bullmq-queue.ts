@@ -30,6 +30,16 @@ export interface BullmqQueueOptions extends Omit<DbQueueOptions, 'onEvent' | 'ow
 }
 
 const RECONCILE_BATCH = 1000
+// BullMQ waits for a reconnecting Redis; a submission should not wait with it
+const DISPATCH_TIMEOUT_MS = 2000
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
 
 export class BullmqQueue implements JobQueue {
   readonly names: FleetNames
@@ -89,9 +99,10 @@ export class BullmqQueue implements JobQueue {
   async enqueue(request: GenerationRequest, options?: { readonly maxAttempts?: number }): Promise<Job> {
     const job = await this.records.enqueue(request, options)
     // the record is accepted either way; without Redis its ticket is written by the next reconcile
-    await this.dispatcher
-      .dispatch({ id: job.id, model: request.model, priority: job.priority })
-      .catch((error: unknown) => this.#options.onRedisError?.(error, 'dispatching a job'))
+    await withTimeout(
+      this.dispatcher.dispatch({ id: job.id, model: request.model, priority: job.priority }),
+      DISPATCH_TIMEOUT_MS,
+    ).catch((error: unknown) => this.#options.onRedisError?.(error, 'dispatching a job'))
     return job
   }
 
