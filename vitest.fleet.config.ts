@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/fleet/**/*.test.ts'],
     testTimeout: 300_000,
-    hookTimeout: 180_000,
+    hookTimeout: 420_000,
     pool: 'forks',
     fileParallelism: false,
   },

@@ -52,8 +52,8 @@ export async function spawnFleetProcess(
   const match = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 60_000} ms:\n${stderr}`))
-    }, options.timeoutMs ?? 60_000)
+      reject(new Error(`${options.name} not ready after ${options.timeoutMs ?? 180_000} ms:\n${stderr}`))
+    }, options.timeoutMs ?? 180_000)
     let buffered = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8')

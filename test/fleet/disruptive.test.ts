@@ -18,7 +18,7 @@ describe.skipIf(!servicesUp)(
 
     beforeAll(async () => {
       fleet = await startTestFleet(2, 2)
-    }, 180_000)
+    }, 420_000)
 
     afterAll(async () => {
       await fleet?.stop()

@@ -21,7 +21,7 @@ describe.skipIf(!servicesUp)(servicesUp ? 'fleet: 2 API processes, 3 worker proc
   beforeAll(async () => {
     fleet = await startTestFleet(2, 3)
     records = await FleetRecords.open(fleet.databaseUrl)
-  }, 180_000)
+  }, 420_000)
 
   afterAll(async () => {
     await records?.close()
@@ -66,7 +66,7 @@ describe.skipIf(!servicesUp)(servicesUp ? 'fleet: 2 API processes, 3 worker proc
     expect(row.state).toBe('canceled')
     expect(parseEvents(await stream).at(-1)?.event).toBe('canceled')
     expect(await records.assetsOf([long.id])).toEqual([])
-  }, 180_000)
+  }, 420_000)
 
   it('finishes the job of a worker killed with SIGKILL on another worker, once', async () => {
     const body = { steps: 150, n: 8 }
