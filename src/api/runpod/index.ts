@@ -68,7 +68,11 @@ export async function runpodApi(
   app.setErrorHandler(
     dialectErrorHandler(deps, (error) => ({ status: error.httpStatus, body: toWorkerError(error.message) })),
   )
-  app.addHook('onRequest', authHook(deps.authenticate))
+  const authenticate = authHook(deps.authenticate)
+  // A load balancer probes /ping without credentials; every other route needs a key.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url !== '/ping') await authenticate(request)
+  })
   app.addHook('preValidation', dropNullFields)
   app.addHook('onClose', async () => watch.close())
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { errors } from '../../core/errors.js'
 import { dialectTestApp } from '../testing/dialect-app.js'
 import { runpodApi } from './index.js'
 
@@ -33,6 +34,19 @@ describe('load-balancer mode at the root', () => {
   it('also accepts the fields wrapped in {input}', async () => {
     const { body } = await post('/runsync', fixture('queue-request.json'))
     expect(body.meta).toMatchObject({ width: 1024, height: 1024, seed: 2025, guidance_scale: 1 })
+  })
+
+  it('GET /ping answers without a key, for the load balancer', async () => {
+    const { app } = await dialectTestApp(runpodApi, {
+      caller: () => {
+        throw errors.AUTH_UNAUTHORIZED('Missing API key.')
+      },
+    })
+    close = () => app.close()
+    const ping = await app.inject({ method: 'GET', url: '/ping' })
+    expect(ping.statusCode).toBe(200)
+    expect(ping.json()).toEqual({ status: 'healthy' })
+    expect((await app.inject({ method: 'POST', url: '/run', payload: { prompt: 'p' } })).statusCode).toBe(401)
   })
 
   it('warmup answers {status: ok, warmed: true}', async () => {
