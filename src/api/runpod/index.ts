@@ -22,6 +22,7 @@ import {
   HealthBody,
   JobParams,
   JobStatusBody,
+  PingBody,
   PurgeBody,
   QueueBody,
   StreamBody,
@@ -261,7 +262,15 @@ export async function runpodApi(
     )
   }
 
-  app.get('/ping', { schema: { tags, summary: 'RunPod load-balancer health check' } }, async () => ({
-    status: 'healthy',
-  }))
+  app.get(
+    '/ping',
+    {
+      schema: {
+        tags,
+        summary: 'RunPod load-balancer health check (no key needed)',
+        response: { 200: PingBody },
+      },
+    },
+    async () => ({ status: 'healthy' }),
+  )
 }

@@ -155,3 +155,5 @@ export type HealthBody = Static<typeof HealthBody>
 
 export const PurgeBody = Type.Object({ removed: Type.Integer(), status: Type.String() })
 export type PurgeBody = Static<typeof PurgeBody>
+
+export const PingBody = Type.Object({ status: Type.Literal('healthy') })
