@@ -134,7 +134,7 @@ export class CreditLedger {
     if (key.revoked_at !== null) return errors.AUTH_UNAUTHORIZED('This API key has been revoked.')
     if (key.credits_milli !== null && key.credits_milli < cost) {
       return errors.CREDITS_INSUFFICIENT(
-        `Insufficient credits: this request costs ${cost / 1000} credits and the key has ${key.credits_milli / 1000}.`,
+        `Insufficient Credits: this request costs ${cost / 1000} credits and the key has ${key.credits_milli / 1000}.`,
         { details: { costCredits: cost / 1000, remainingCredits: key.credits_milli / 1000 } },
       )
     }
