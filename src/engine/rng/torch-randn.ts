@@ -1,16 +1,17 @@
 /**
  * `torch.manual_seed(seed); torch.randn(shape)` on CPU in float32, bit for bit (spec §8.2; ATen
  * `native/cpu/DistributionTemplates.h` `normal_fill_AVX2` and `core/DistributionsHelper.h`
- * `normal_distribution`). This is the initial noise ComfyUI draws for a job.
+ * `normal_distribution`). This is the initial noise ComfyUI draws for a job, and the per-step noise of the
+ * ancestral and SDE samplers, so the float32 path (n ≥ 16) runs on a bulk kernel: WebAssembly SIMD
+ * (`wasm-kernel.ts`) where the runtime has it, else JavaScript (`box-muller.ts`), both bit-identical to the
+ * scalar reference in `float32-math.ts`.
  * @module
  */
 import type { NoiseSource } from '../types.js'
-import { log32, type SinCos, sincos32 } from './float32-math.js'
+import { createJsKernel, type NormalKernel } from './box-muller.js'
 import { Mt19937, type Seed } from './mt19937.js'
+import { createWasmKernel } from './wasm-kernel.js'
 
-const f32 = Math.fround
-const TWO_PI_F32 = f32(2 * Math.PI)
-const UNIFORM24_SCALE = 2 ** -24
 const UNIFORM53_SCALE = 2 ** -53
 
 /**
@@ -34,29 +35,10 @@ export class TorchGenerator {
   /** The next `n` values of `torch.randn(n)` (float32). */
   randn(n: number): Float32Array {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`randn: n must be an integer ≥ 0, got ${n}`)
-    if (n >= 16) return this.normalFill(n)
+    if (n >= 16) return normalFill(this.engine, n, defaultKernel())
     const out = new Float32Array(n)
     for (let i = 0; i < n; i++) out[i] = this.normalDouble()
     return out
-  }
-
-  /** `normal_fill_AVX2`: all uniforms first, Box–Muller in blocks of 16, a redrawn last block for the tail. */
-  private normalFill(n: number): Float32Array {
-    const data = new Float32Array(n)
-    for (let i = 0; i < n; i++) data[i] = this.uniform24()
-    const sinCos: SinCos = { sin: 0, cos: 0 }
-    for (let i = 0; i + 16 <= n; i += 16) boxMuller16(data, i, sinCos)
-    if (n % 16 !== 0) {
-      const start = n - 16
-      for (let i = 0; i < 16; i++) data[start + i] = this.uniform24()
-      boxMuller16(data, start, sinCos)
-    }
-    return data
-  }
-
-  /** `uniform_real_distribution<float>(0, 1)`: the low 24 bits of one draw. */
-  private uniform24(): number {
-    return (this.engine.nextUint32() & 0xffffff) * UNIFORM24_SCALE
   }
 
   /** `uniform_real_distribution<double>(0, 1)` on `random64()`: the low 53 bits of (first draw ≪ 32 | second). */
@@ -82,14 +64,38 @@ export class TorchGenerator {
   }
 }
 
-/** `normal_fill_16_AVX2` on data[offset … offset+15]: pairs (j, j+8) become (ρ cos θ, ρ sin θ). */
-function boxMuller16(data: Float32Array, offset: number, sinCos: SinCos): void {
-  for (let j = offset; j < offset + 8; j++) {
-    const radius = f32(Math.sqrt(-2 * log32(f32(1 - data[j]))))
-    sincos32(f32(TWO_PI_F32 * data[j + 8]), sinCos)
-    data[j] = radius * sinCos.cos
-    data[j + 8] = radius * sinCos.sin
+let sharedKernel: NormalKernel | undefined
+
+/** The WebAssembly SIMD kernel where the runtime has it, else the JavaScript one; made once per process. */
+function defaultKernel(): NormalKernel {
+  sharedKernel ??= createWasmKernel() ?? createJsKernel()
+  return sharedKernel
+}
+
+/**
+ * `normal_fill_AVX2` for n ≥ 16 on the stream of `engine`: all n uniforms first, Box–Muller in blocks of 16, a
+ * redrawn last block for the tail. Blocks are independent, so the draws go through the kernel's buffer a
+ * chunk at a time, in stream order: the whole blocks, then the n mod 16 draws the tail rule discards, then
+ * the 16 draws of the tail block.
+ */
+export function normalFill(engine: Mt19937, n: number, kernel: NormalKernel): Float32Array {
+  if (!Number.isInteger(n) || n < 16) throw new RangeError(`normalFill: n must be an integer ≥ 16, got ${n}`)
+  const data = new Float32Array(n)
+  const whole = n - (n % 16)
+  const chunk = kernel.capacity
+  for (let start = 0; start < whole; start += chunk) {
+    const count = Math.min(chunk, whole - start)
+    kernel.draw(engine, count)
+    kernel.run(count)
+    data.set(kernel.normals.subarray(0, count), start)
   }
+  if (whole !== n) {
+    kernel.draw(engine, n - whole)
+    kernel.draw(engine, 16)
+    kernel.run(16)
+    data.set(kernel.normals.subarray(0, 16), n - 16)
+  }
+  return data
 }
 
 /** `torch.manual_seed(seed); torch.randn(shape)` (CPU, float32), flattened in memory order. */
