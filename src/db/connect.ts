@@ -82,6 +82,9 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   })
+  // An idle pooled connection that the server drops (restart, failover) is reported here; without a
+  // listener it would crash the process. The pool replaces it, and queries in flight fail on their own.
+  pool.on('error', () => {})
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 
