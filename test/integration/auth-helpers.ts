@@ -16,13 +16,18 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** Runs `pigment <args>` from the sources and waits for it to end. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs `pigment <args>` from the sources and waits for it to end (killed after `timeoutMs`). */
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
     })
     let stdout = ''
     let stderr = ''
