@@ -48,7 +48,7 @@ async function measureFleet(): Promise<number> {
     postgresUrl: values.postgres,
     redisUrl: values.redis,
     workerEntry: WORKER_ENTRY,
-    apiArgs: ['--queue-limit', String(JOBS + 100), '--log-level', 'warn'],
+    apiArgs: ['--queue-limit', String(JOBS + 100)],
     env: { PIGMENT_LOG_LEVEL: 'info' },
   })
   const db = new pg.Client({ connectionString: fleet.databaseUrl })
