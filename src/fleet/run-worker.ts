@@ -66,7 +66,9 @@ export async function composeFleetWorker(
     models,
     concurrency: Math.max(1, config.workers),
     retentionMs: Math.round(config.retentionSeconds * 1000),
-    progressIntervalMs: 0,
+    // each progress report is a Postgres write and a message to every API process: ten a second per job
+    // is plenty for a progress bar, and the first and last step of each image always go out
+    progressIntervalMs: 100,
     previewEvery: config.previewEvery,
     lockMs: Math.round(config.workerLockSeconds * 1000),
     // recover expired leases and lost tickets a few times per lock period
