@@ -212,8 +212,16 @@ export async function runpodApi(
       },
     },
     async (request) => {
-      await service.model(request.params.endpoint)
-      return toHealth(await deps.jobs.counts(), deps.config.workers)
+      const model = await service.model(request.params.endpoint)
+      // in a fleet, the workers are the slots that live worker processes advertise for this model
+      const workers =
+        deps.fleet === undefined
+          ? deps.config.workers
+          : await deps.fleet.status().then(
+              (status) => status.models[model]?.slots ?? 0,
+              () => 0,
+            )
+      return toHealth(await deps.jobs.counts(), workers)
     },
   )
 
