@@ -28,6 +28,22 @@ describe.skipIf(!servicesUp)(servicesUp ? 'fleet: 2 API processes, 3 worker proc
     await fleet?.stop()
   })
 
+  it('reports the live workers and their slots per model in /readyz and RunPod /health', async () => {
+    const ready = await fetch(`${fleet.urls[1]}/readyz`)
+    expect(ready.status).toBe(200)
+    const body = (await ready.json()) as {
+      checks: { workers: string }
+      fleet: { workers: number; models: object }
+    }
+    expect(body.checks.workers).toBe('ok')
+    expect(body.fleet.workers).toBe(3)
+    expect(body.fleet.models).toEqual({ 'tiny-sd': { workers: 3, slots: 3, free: 3 } })
+    const health = (await (await fetch(`${fleet.urls[0]}/v2/tiny-sd/health`)).json()) as {
+      workers: { idle: number; running: number }
+    }
+    expect(health.workers.idle + health.workers.running).toBe(3)
+  })
+
   it(`runs ${JOBS} jobs submitted through both APIs exactly once, each image in S3`, async () => {
     const started = Date.now()
     const submitted = await submitMany(fleet, JOBS)
