@@ -77,10 +77,10 @@ describe('retention', () => {
 
     const expired = await pollJob(base, job.id, (current) => current.state === 'expired', 30_000)
     expect(expired.images).toEqual([])
-    // 410 while the sweeper is deleting the expired images, 404 once their records are gone
-    expect([404, 410]).toContain((await fetch(`${base}/api/assets/${image.assetId}`)).status)
-    expect([404, 410]).toContain((await fetch(image.fileUrl)).status)
-    expect([404, 410]).toContain((await fetch(image.url)).status)
+    // The sweeper marks the job expired, then deletes its images: each link goes 404 (or 410) shortly after.
+    for (const link of [`${base}/api/assets/${image.assetId}`, image.fileUrl, image.url]) {
+      expect([404, 410]).toContain(await statusOnceGone(link, 10_000))
+    }
 
     const queuedLine = server.logs.find((line) => line.msg === 'job queued' && line.jobId === job.id)
     expect(queuedLine).toMatchObject({ jobId: job.id, requestId: expect.any(String) })
@@ -95,3 +95,13 @@ describe('startup', () => {
     )
   })
 })
+
+/** Polls a link until it stops answering 200, or the time runs out; returns the last status. */
+async function statusOnceGone(url: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { status } = await fetch(url)
+    if (status !== 200 || Date.now() > deadline) return status
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
