@@ -8,7 +8,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,7 +39,8 @@ const CONCURRENCY = Number(values.concurrency)
 const WORKER_ENTRY = fileURLToPath(new URL('./fleet-no-cost-worker.ts', import.meta.url))
 
 async function measureFleet(): Promise<number> {
-  const model = join(mkdtempSync(join(tmpdir(), 'pigment-bench-fleet-')), 'tiny-sd')
+  const modelRoot = mkdtempSync(join(tmpdir(), 'pigment-bench-fleet-'))
+  const model = join(modelRoot, 'tiny-sd')
   await writeTestModel({ family: 'sd', out: model, seed: 7 })
   const fleet = await startLocalFleet({
     apis: Number(values.apis),
@@ -89,6 +90,7 @@ async function measureFleet(): Promise<number> {
   } finally {
     await db.end()
     await fleet.stop()
+    rmSync(modelRoot, { recursive: true, force: true })
   }
 }
 

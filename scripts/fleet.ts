@@ -7,7 +7,7 @@
  *   npx tsx scripts/fleet.ts --test-model            # writes a tiny random-weight SD model first
  * @module
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -29,10 +29,11 @@ const { values } = parseArgs({
 })
 
 const models = [...values.model]
+let madeModel: string | undefined
 if (values['test-model'] || models.length === 0) {
-  const dir = join(mkdtempSync(join(tmpdir(), 'pigment-fleet-model-')), 'tiny-sd')
-  await writeTestModel({ family: 'sd', out: dir, seed: 7 })
-  models.push(dir)
+  madeModel = mkdtempSync(join(tmpdir(), 'pigment-fleet-model-'))
+  await writeTestModel({ family: 'sd', out: join(madeModel, 'tiny-sd'), seed: 7 })
+  models.push(join(madeModel, 'tiny-sd'))
 }
 
 const fleet = await startLocalFleet({
@@ -55,7 +56,10 @@ process.stdout.write(
 )
 const stop = () => {
   fleet.stop().then(
-    () => process.exit(0),
+    () => {
+      if (madeModel !== undefined) rmSync(madeModel, { recursive: true, force: true })
+      process.exit(0)
+    },
     () => process.exit(1),
   )
 }

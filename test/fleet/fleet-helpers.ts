@@ -3,7 +3,7 @@
  * API processes, reading the records straight from the fleet's Postgres database, and listing S3.
  * @module
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
@@ -21,9 +21,11 @@ export async function startTestFleet(
   workers: number,
   extra: Partial<LocalFleetOptions> = {},
 ): Promise<LocalFleet> {
-  const model = join(mkdtempSync(join(tmpdir(), 'pigment-fleet-model-')), 'tiny-sd')
+  const root = mkdtempSync(join(tmpdir(), 'pigment-fleet-model-'))
+  const model = join(root, 'tiny-sd')
   await writeTestModel({ family: 'sd', out: model, seed: 7 })
-  return startLocalFleet({
+  const removeModel = () => rmSync(root, { recursive: true, force: true })
+  const fleet = await startLocalFleet({
     apis,
     workers,
     models: [model],
@@ -33,7 +35,17 @@ export async function startTestFleet(
     // a killed worker's job moves on within seconds, not the default 30
     workerArgs: ['--worker-lock', '3s'],
     ...extra,
+  }).catch((error: unknown) => {
+    removeModel()
+    throw error
   })
+  return {
+    ...fleet,
+    async stop() {
+      await fleet.stop()
+      removeModel()
+    },
+  }
 }
 
 export interface Submitted {
