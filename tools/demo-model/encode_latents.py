@@ -8,10 +8,11 @@ import json
 import numpy as np
 import torch
 
+import model
 from model import Decoder, Encoder, rescale_latent_channels
 
-torch.set_num_threads(1)
-ck = torch.load('work/vae.pt')
+device = model.pick_device('auto')
+ck = torch.load('work/vae.pt', map_location='cpu')
 enc, dec = Encoder(), Decoder()
 enc.load_state_dict(ck['encoder'])
 dec.load_state_dict(ck['decoder'])
@@ -20,8 +21,11 @@ data = np.load('work/data.npz')
 
 def encode(images):
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    enc.to(device)
     with torch.no_grad():
-        return torch.cat([enc(x[i:i + 512]) for i in range(0, len(x), 512)])
+        out = torch.cat([enc(x[i:i + 512].to(device)).cpu() for i in range(0, len(x), 512)])
+    enc.cpu()
+    return out
 
 
 std = encode(data['train_images'][::4]).std((0, 2, 3))

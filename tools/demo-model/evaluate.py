@@ -21,18 +21,19 @@ parser.add_argument('--cfg', type=float, default=4.0)
 parser.add_argument('--shift', type=float, default=1.0)
 parser.add_argument('--live', action='store_true', help='use the live weights instead of the EMA')
 parser.add_argument('--grid', default=None)
+parser.add_argument('--device', default='auto', help="'auto' (CUDA when present), 'cpu' or 'cuda'")
 args = parser.parse_args()
 
-torch.set_num_threads(1)
+device = model.pick_device(args.device)
 model.FAST_LINEAR = False
-ck = torch.load(args.ckpt)
+ck = torch.load(args.ckpt, map_location='cpu')
 text_encoder, transformer, decoder = TextEncoder(len(VOCAB)), FlowTransformer(), Decoder()
 prefix = '' if args.live else 'ema_'
 text_encoder.load_state_dict(ck[prefix + 'text_encoder'])
 transformer.load_state_dict(ck[prefix + 'transformer'])
-decoder.load_state_dict(torch.load('work/vae_final.pt')['decoder'])
+decoder.load_state_dict(torch.load('work/vae_final.pt', map_location='cpu')['decoder'])
 for m in (text_encoder, transformer, decoder):
-    m.eval()
+    m.eval().to(device)
 norm = json.load(open('work/latent_stats.txt'))
 prompts = json.load(open('prompts.json'))
 print(f"step {ck['step']} ({ck['seconds'] / 60:.0f} min), steps {args.steps} cfg {args.cfg} shift {args.shift}")

@@ -19,6 +19,17 @@ MAX_TEXT = 32
 FAST_LINEAR = True
 
 
+def pick_device(name):
+    """'auto' -> CUDA when present (the GPU needs plain Linear/bmm: FAST_LINEAR only helps the reference BLAS)."""
+    global FAST_LINEAR
+    device = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
+    if device.type == 'cuda':
+        FAST_LINEAR = False
+    else:
+        torch.set_num_threads(1)
+    return device
+
+
 class PlainNorm(nn.Module):
     """LayerNorm without scale and shift, written out: torch 1.13 exports LayerNorm(elementwise_affine=False) at
     opset 17 as a LayerNormalization node with an empty scale input, which onnx rejects."""
@@ -212,7 +223,7 @@ class TextEncoder(nn.Module):
 def sinusoid(values, dim, max_period=10000.0):
     """values [...] -> [..., dim] (cos first, as Flux's timestep embedding)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=values.device) / half)
     args = values[..., None].float() * freqs
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -300,7 +311,7 @@ def unpack(packed, h, w):
 
 def image_ids(h, w):
     """img_ids over the packed (h/2) x (w/2) grid: (0, r, c)."""
-    r, c = torch.meshgrid(torch.arange(h // 2), torch.arange(w // 2), indexing='ij')
+    r, c = torch.meshgrid(torch.arange(h // 2), torch.arange(w // 2), indexing='ij')  # CPU; callers move it
     return torch.stack([torch.zeros_like(r), r, c], dim=-1).reshape(-1, 3).float()
 
 

@@ -23,6 +23,7 @@ def simple_sigmas(steps, shift, table_size=1000):
 
 def encode_batch(text_encoder, prompts):
     """Chroma rule per prompt (tokens + EOS + one PAD); batch padding is hidden by txt_mask."""
+    device = next(text_encoder.parameters()).device
     encoded = [encode_prompt(p) for p in prompts]
     length = max(len(ids) for ids, _ in encoded)
     ids = torch.zeros(len(prompts), length, dtype=torch.int64)
@@ -32,7 +33,7 @@ def encode_batch(text_encoder, prompts):
         ids[i, :len(tok)] = torch.tensor(tok)
         mask[i, :len(m)] = torch.tensor(m)
         txt_mask[i, :len(tok)] = 1
-    return text_encoder(ids, mask), txt_mask
+    return text_encoder(ids.to(device), mask.to(device)), txt_mask.to(device)
 
 
 @torch.no_grad()
@@ -41,22 +42,23 @@ def generate(text_encoder, transformer, decoder, latent_norm, prompts, seeds, st
     """-> uint8 images [B, 64, 64, 3]."""
     cond, cond_mask = encode_batch(text_encoder, prompts)
     uncond, uncond_mask = encode_batch(text_encoder, [negative] * len(prompts))
+    device = next(transformer.parameters()).device
     noise = torch.stack([torch.randn(16, 8, 8, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
-    x = pack(noise)
-    img_ids = image_ids(8, 8)
+    x = pack(noise).to(device)
+    img_ids = image_ids(8, 8).to(device)
     sigmas = simple_sigmas(steps, shift)
     for sigma, sigma_next in zip(sigmas[:-1], sigmas[1:]):
         t = torch.full((len(prompts),), sigma)
-        v_c = transformer(x, cond, t, img_ids, torch.zeros(cond.shape[1], 3), cond_mask)
+        v_c = transformer(x, cond, t, img_ids, torch.zeros(cond.shape[1], 3, device=device), cond_mask)
         if cfg == 1:
             v = v_c
         else:
-            v_u = transformer(x, uncond, t, img_ids, torch.zeros(uncond.shape[1], 3), uncond_mask)
+            v_u = transformer(x, uncond, t, img_ids, torch.zeros(uncond.shape[1], 3, device=device), uncond_mask)
             v = v_u + cfg * (v_c - v_u)
         x = x + (sigma_next - sigma) * v
     z = unpack(x, 8, 8) / latent_norm['scalingFactor'] + latent_norm['shiftFactor']
     y = decoder(z)
-    return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 if __name__ == '__main__':

@@ -11,12 +11,14 @@ import copy
 import json
 import math
 import os
+import functools
 import random
 import time
 
 import numpy as np
 import torch
 
+import model
 from model import FlowTransformer, TextEncoder, image_ids, pack
 from shapes import VOCAB, caption, encode_prompt, scene_from_ids
 
@@ -28,26 +30,35 @@ parser.add_argument('--resume', action='store_true')
 parser.add_argument('--sigma-shift', type=float, default=3.0, help='time shift applied to the training sigmas')
 parser.add_argument('--uniform', type=float, default=0.3, help='share of uniformly drawn sigmas')
 parser.add_argument('--out', default='work/flow.pt')
+parser.add_argument('--total-minutes', type=float, default=None,
+                    help='length of the whole (possibly resumed) run: the learning rate decays over its last 40 %%;'
+                         ' default: this invocation alone')
+parser.add_argument('--warmup', type=int, default=50, help='learning-rate warm-up steps')
+parser.add_argument('--device', default='auto', help="'auto' (CUDA when present), 'cpu' or 'cuda'")
 args = parser.parse_args()
 
-torch.set_num_threads(1)
+device = model.pick_device(args.device)
 torch.manual_seed(0)
 rng = random.Random(0)
 stats = json.load(open('work/latent_stats.txt'))
 latents = torch.from_numpy(np.load('work/latents.npz')['train'])
-x0_all = pack((latents - stats['shiftFactor']) * stats['scalingFactor'])
+x0_all = pack((latents - stats['shiftFactor']) * stats['scalingFactor']).to(device)
 attrs = np.load('work/data.npz')['train_attrs']
 scenes = [scene_from_ids(a) for a in attrs]
 
-text_encoder, transformer = TextEncoder(len(VOCAB)), FlowTransformer()
+text_encoder, transformer = TextEncoder(len(VOCAB)).to(device), FlowTransformer().to(device)
 params = list(text_encoder.parameters()) + list(transformer.parameters())
 opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
 step, trained_s = 0, 0.0
+# The optimizer state lives beside the weights (args.out + '.opt'), so the weights file stays small to move.
 if args.resume and os.path.exists(args.out):
-    ck = torch.load(args.out)
+    ck = torch.load(args.out, map_location=device)
     text_encoder.load_state_dict(ck['text_encoder'])
     transformer.load_state_dict(ck['transformer'])
-    opt.load_state_dict(ck['opt'])
+    if 'opt' in ck:
+        opt.load_state_dict(ck['opt'])
+    elif os.path.exists(args.out + '.opt'):
+        opt.load_state_dict(torch.load(args.out + '.opt', map_location=device))
     step, trained_s = ck['step'], ck['seconds']
 ema = {'text_encoder': copy.deepcopy(text_encoder), 'transformer': copy.deepcopy(transformer)}
 if args.resume and os.path.exists(args.out):
@@ -55,7 +66,7 @@ if args.resume and os.path.exists(args.out):
     ema['transformer'].load_state_dict(ck['ema_transformer'])
 for m in ema.values():
     m.requires_grad_(False)
-img_ids = image_ids(8, 8)
+img_ids = image_ids(8, 8).to(device)
 
 
 def random_caption(scene):
@@ -65,8 +76,13 @@ def random_caption(scene):
                    drop_position=rng.random() < 0.1)
 
 
+@functools.lru_cache(maxsize=None)
+def encoded_prompt(prompt):
+    return encode_prompt(prompt)
+
+
 def text_batch(prompts):
-    encoded = [encode_prompt(p) for p in prompts]
+    encoded = [encoded_prompt(p) for p in prompts]
     length = max(len(ids) for ids, _ in encoded)
     ids = torch.zeros(len(prompts), length, dtype=torch.int64)
     mask = torch.zeros(len(prompts), length, dtype=torch.int64)
@@ -75,37 +91,51 @@ def text_batch(prompts):
         ids[i, :len(tok)] = torch.tensor(tok)
         mask[i, :len(m)] = torch.tensor(m)
         txt_mask[i, :len(tok)] = 1
-    return ids, mask, txt_mask
+    return ids.to(device), mask.to(device), txt_mask.to(device)
+
+
+def to_cpu(value):
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_cpu(v) for v in value]
+    return value
 
 
 def save():
     ck = {'text_encoder': text_encoder.state_dict(), 'transformer': transformer.state_dict(),
           'ema_text_encoder': ema['text_encoder'].state_dict(), 'ema_transformer': ema['transformer'].state_dict(),
-          'opt': opt.state_dict(), 'step': step, 'seconds': trained_s}
-    torch.save(ck, args.out + '.tmp')
+          'step': step, 'seconds': trained_s}
+    torch.save(to_cpu(ck), args.out + '.tmp')
+    torch.save(to_cpu(opt.state_dict()), args.out + '.opt.tmp')
     os.replace(args.out + '.tmp', args.out)
+    os.replace(args.out + '.opt.tmp', args.out + '.opt')
 
 
 budget = args.minutes * 60
 t0, last_save, losses = time.time(), time.time(), []
 start_s = trained_s
+# Fraction of the schedule done: of this invocation, or of the whole run when --total-minutes is given.
+schedule_start, schedule_len = (0.0, args.total_minutes * 60) if args.total_minutes else (start_s, budget)
 while time.time() - t0 < budget:
-    frac = (time.time() - t0) / budget
-    lr = args.lr * min(1.0, (step + 1) / 50) * (1.0 if frac < 0.6 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.6) / 0.4)))
+    frac = min(1.0, (start_s + time.time() - t0 - schedule_start) / schedule_len)
+    lr = args.lr * min(1.0, (step + 1) / args.warmup) * (1.0 if frac < 0.6 else 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.6) / 0.4)))
     for g in opt.param_groups:
         g['lr'] = lr
     idx = torch.randint(0, len(x0_all), (args.batch,))
-    x0 = x0_all[idx]
+    x0 = x0_all[idx.to(device)]
     ids, mask, txt_mask = text_batch([random_caption(scenes[i]) for i in idx.tolist()])
     sigma = torch.sigmoid(torch.randn(args.batch))
     sigma = args.sigma_shift * sigma / (1 + (args.sigma_shift - 1) * sigma)  # more weight where the layout forms
     uniform = torch.rand(args.batch) < args.uniform
-    sigma = torch.where(uniform, torch.rand(args.batch), sigma)
+    sigma = torch.where(uniform, torch.rand(args.batch), sigma).to(device)
     noise = torch.randn_like(x0)
     s = sigma[:, None, None]
     xt = (1 - s) * x0 + s * noise
     hidden = text_encoder(ids, mask)
-    v = transformer(xt, hidden, sigma, img_ids, torch.zeros(ids.shape[1], 3), txt_mask)
+    v = transformer(xt, hidden, sigma, img_ids, torch.zeros(ids.shape[1], 3, device=device), txt_mask)
     loss = (v - (noise - x0)).pow(2).mean()
     opt.zero_grad()
     loss.backward()
@@ -115,12 +145,15 @@ while time.time() - t0 < budget:
     decay = min(0.999, (1 + step) / (10 + step))
     with torch.no_grad():
         for name, live in (('text_encoder', text_encoder), ('transformer', transformer)):
-            for pe, p in zip(ema[name].parameters(), live.parameters()):
-                pe.mul_(decay).add_(p.detach(), alpha=1 - decay)
-    losses.append(loss.item())
+            shadow, weights = list(ema[name].parameters()), [p.detach() for p in live.parameters()]
+            torch._foreach_mul_(shadow, decay)  # one fused launch per list on the GPU
+            torch._foreach_add_(shadow, weights, alpha=1 - decay)
+    losses.append(loss.detach())
     trained_s = start_s + time.time() - t0
-    if step % 25 == 0:
-        print(f'step {step} t {trained_s:.0f}s lr {lr:.2e} loss {np.mean(losses[-25:]):.4f}', flush=True)
+    if step % 100 == 0:
+        recent = torch.stack(losses[-100:]).mean().item()
+        print(f'step {step} t {trained_s:.0f}s lr {lr:.2e} loss {recent:.4f}', flush=True)
+        losses = losses[-100:]
     if time.time() - last_save > 120:
         save()
         last_save = time.time()
