@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -16,7 +17,8 @@ export async function sampleDdpm(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1)
+  const x = v.copyOf(input)
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -30,12 +32,12 @@ export async function sampleDdpm(
     const back = sigmaNext !== 0 ? Math.sqrt(1 + sigmaNext ** 2) : 1
     const n = sigmaNext > 0 ? options.noise(x.length) : null
     const std = n ? Math.sqrt(((1 - alpha) * (1 - alphaCumprodNext)) / (1 - alphaCumprod)) : 0
-    for (let k = 0; k < x.length; k++) {
-      const eps = (x[k] - denoised[k]) / sigma
-      const mean = meanScale * (x[k] * toVp - epsScale * eps)
-      x[k] = (n ? mean + std * n[k] : mean) * back
-    }
+    // x ← back·(meanScale·(toVp·x − epsScale·ε) + std·n) with ε = (x − D)/σ
+    const cx = back * meanScale * (toVp - epsScale / sigma)
+    const cD = (back * meanScale * epsScale) / sigma
+    if (n) v.combine3(x, cx, x, cD, denoised, back * std, n)
+    else v.combine2(x, cx, x, cD, denoised)
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

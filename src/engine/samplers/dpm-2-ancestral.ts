@@ -3,8 +3,9 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
-import { dpm2Step } from './dpm-2.js'
+import { dpm2Midpoint } from './dpm-2.js'
 
 /**
  * k-diffusion `sample_dpm_2_ancestral` (VE) and ComfyUI `sample_dpm_2_ancestral_RF` (flow). When σ_down = 0 the
@@ -17,27 +18,29 @@ export async function sampleDpm2Ancestral(
   options: SamplerOptions,
 ): Promise<Float32Array> {
   const eta = options.eta ?? 1
-  const x = input.slice()
-  const d = new Float32Array(x.length)
-  const scratch = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const midpoint = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     let denoised = await evaluate(denoise, x, sigma)
     const { sigmaDown, signalRatio, noiseScale } = split(sigma, sigmaNext, eta, options.flow)
-    for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
     if (sigmaDown === 0) {
-      const dt = sigmaDown - sigma
-      for (let k = 0; k < x.length; k++) x[k] += d[k] * dt
+      // Euler to 0 lands on D: x + d·(0 − σ) = 0·x + 1·D
+      v.combine2(x, 0, x, 1, denoised)
     } else {
-      denoised = await dpm2Step(denoise, x, d, sigma, sigmaDown, scratch)
+      const mid = await dpm2Midpoint(v, denoise, x, denoised, sigma, sigmaDown, midpoint)
+      denoised = mid.denoised
       const n = options.noise(x.length)
+      // x ← r·(x + (x_mid − D_mid)/σ_mid·(σ_down − σ)) + s_noise·σ_up·n, r the RF signal ratio (1 for VE)
+      const c = (signalRatio * (sigmaDown - sigma)) / mid.sigmaMid
       const amount = options.sNoise * noiseScale
-      for (let k = 0; k < x.length; k++) x[k] = signalRatio * x[k] + amount * n[k]
+      v.combine(x, [signalRatio, c, -c, amount], [x, midpoint, denoised, n])
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /** VE split (signal kept) or RF split (signal rescaled by α'/α_down), in one shape. */

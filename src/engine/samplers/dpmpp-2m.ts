@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -16,8 +17,9 @@ export async function sampleDpmppTwoM(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
-  const previous = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const previous = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -27,7 +29,7 @@ export async function sampleDpmppTwoM(
       x.set(denoised)
     } else if (i === 0) {
       const c = -Math.expm1(-(Math.log(sigma) - Math.log(sigmaNext)))
-      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k]
+      v.combine2(x, ratio, x, c, denoised)
     } else {
       const h = Math.log(sigma) - Math.log(sigmaNext)
       const hLast = Math.log(sigmas[i - 1]) - Math.log(sigma)
@@ -35,10 +37,10 @@ export async function sampleDpmppTwoM(
       const c = -Math.expm1(-h)
       const wNew = c * (1 + 1 / (2 * r))
       const wOld = -c / (2 * r)
-      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + wNew * denoised[k] + wOld * previous[k]
+      v.combine3(x, ratio, x, wNew, denoised, wOld, previous)
     }
     previous.set(denoised)
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

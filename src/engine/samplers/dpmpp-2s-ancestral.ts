@@ -4,6 +4,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import {
   ancestralStep,
   endStep,
@@ -27,8 +28,9 @@ export async function sampleDpmppTwoSAncestral(
 ): Promise<Float32Array> {
   if (options.flow) return sampleDpmppTwoSAncestralRf(denoise, input, sigmas, options)
   const eta = options.eta ?? 1
-  const x = input.slice()
-  const midpoint = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const midpoint = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -36,12 +38,8 @@ export async function sampleDpmppTwoSAncestral(
     const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmaNext, eta)
     if (sigmaDown === 0) {
       // Euler to 0 lands on D; with η > 1, σ' > 0 can still follow and ComfyUI then adds the noise.
-      x.set(denoised)
-      if (sigmaNext > 0) {
-        const n = options.noise(x.length)
-        const amount = options.sNoise * sigmaUp
-        for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
-      }
+      if (sigmaNext > 0) v.combine2(x, 1, denoised, options.sNoise * sigmaUp, options.noise(x.length))
+      else x.set(denoised)
     } else {
       const t = -Math.log(sigma)
       const h = -Math.log(sigmaDown) - t
@@ -49,21 +47,21 @@ export async function sampleDpmppTwoSAncestral(
       const sigmaS = Math.exp(-s)
       const a = sigmaS / sigma
       const b = -Math.expm1(-h / 2)
-      for (let k = 0; k < x.length; k++) midpoint[k] = a * x[k] + b * denoised[k]
+      v.combine2(midpoint, a, x, b, denoised)
       denoised = await evaluate(denoise, midpoint, sigmaS)
       const ratio = sigmaDown / sigma
       const c = -Math.expm1(-h)
       if (sigmaNext > 0) {
         const n = options.noise(x.length)
         const amount = options.sNoise * sigmaUp
-        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k] + amount * n[k]
+        v.combine3(x, ratio, x, c, denoised, amount, n)
       } else {
-        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + c * denoised[k]
+        v.combine2(x, ratio, x, c, denoised)
       }
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /**
@@ -77,8 +75,9 @@ async function sampleDpmppTwoSAncestralRf(
   options: SamplerOptions,
 ): Promise<Float32Array> {
   const eta = options.eta ?? 1
-  const x = input.slice()
-  const midpoint = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const midpoint = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -92,17 +91,19 @@ async function sampleDpmppTwoSAncestralRf(
           ? 0.9999
           : sigmaFromHalfLogSnr((halfLogSnr(sigma, true) + halfLogSnr(sigmaDown, true)) / 2, true)
       const midRatio = sigmaS / sigma
-      for (let k = 0; k < x.length; k++) midpoint[k] = midRatio * x[k] + (1 - midRatio) * denoised[k]
+      v.combine2(midpoint, midRatio, x, 1 - midRatio, denoised)
       denoised = await evaluate(denoise, midpoint, sigmaS)
       const ratio = sigmaDown / sigma
-      for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
-    }
-    if (sigmaNext > 0 && eta > 0) {
-      const n = options.noise(x.length)
-      const amount = options.sNoise * renoise
-      for (let k = 0; k < x.length; k++) x[k] = alphaRatio * x[k] + amount * n[k]
+      if (eta > 0) {
+        // x ← (α'/α_down)·((σ_down/σ)·x + (1 − σ_down/σ)·D₂) + s_noise·r·n
+        const n = options.noise(x.length)
+        const amount = options.sNoise * renoise
+        v.combine3(x, alphaRatio * ratio, x, alphaRatio * (1 - ratio), denoised, amount, n)
+      } else {
+        v.combine2(x, ratio, x, 1 - ratio, denoised)
+      }
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import {
   ancestralStep,
   endStep,
@@ -33,8 +34,9 @@ export async function sampleDpmppSde(
   const { flow, sNoise } = options
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
   const withNoise = eta > 0 && sNoise > 0
-  const x = input.slice()
-  const stage = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const stage = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -61,9 +63,9 @@ export async function sampleDpmppSde(
     if (withNoise) {
       const n = options.noise(x.length)
       const amount = alphaS1 * sNoise * split1.sigmaUp
-      for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k] + amount * n[k]
+      v.combine3(stage, a1, x, b1, denoised, amount, n)
     } else {
-      for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k]
+      v.combine2(stage, a1, x, b1, denoised)
     }
     denoised = await evaluate(denoise, stage, sigmaS1)
 
@@ -76,11 +78,11 @@ export async function sampleDpmppSde(
     if (withNoise) {
       const n = options.noise(x.length)
       const amount = alphaT * sNoise * split2.sigmaUp
-      for (let k = 0; k < x.length; k++) x[k] = a2 * x[k] + b2 * denoised[k] + amount * n[k]
+      v.combine3(x, a2, x, b2, denoised, amount, n)
     } else {
-      for (let k = 0; k < x.length; k++) x[k] = a2 * x[k] + b2 * denoised[k]
+      v.combine2(x, a2, x, b2, denoised)
     }
     endStep(options, i, schedule, x, denoised)
   }
-  return x
+  return v.result(x)
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { ancestralStep, endStep, evaluate, rfAncestralStep, type SamplerOptions } from './common.js'
 
 /**
@@ -18,7 +19,8 @@ export async function sampleEulerAncestral(
 ): Promise<Float32Array> {
   if (options.flow) return sampleEulerAncestralRf(denoise, input, sigmas, options)
   const eta = options.eta ?? 1
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1)
+  const x = v.copyOf(input)
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const denoised = await evaluate(denoise, x, sigma)
@@ -26,14 +28,14 @@ export async function sampleEulerAncestral(
     if (sigmaDown === 0) {
       x.set(denoised)
     } else {
-      const dt = sigmaDown - sigma
       const n = options.noise(x.length)
-      const amount = options.sNoise * sigmaUp
-      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt + amount * n[k]
+      // x + d·(σ_down − σ) + s_noise·σ_up·n = (σ_down/σ)·x + (1 − σ_down/σ)·D + s_noise·σ_up·n
+      const ratio = sigmaDown / sigma
+      v.combine3(x, ratio, x, 1 - ratio, denoised, options.sNoise * sigmaUp, n)
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /**
@@ -47,7 +49,8 @@ async function sampleEulerAncestralRf(
   options: SamplerOptions,
 ): Promise<Float32Array> {
   const eta = options.eta ?? 1
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1)
+  const x = v.copyOf(input)
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -60,14 +63,12 @@ async function sampleEulerAncestralRf(
       if (eta > 0) {
         const n = options.noise(x.length)
         const amount = options.sNoise * renoise
-        for (let k = 0; k < x.length; k++) {
-          x[k] = alphaRatio * (ratio * x[k] + (1 - ratio) * denoised[k]) + amount * n[k]
-        }
+        v.combine3(x, alphaRatio * ratio, x, alphaRatio * (1 - ratio), denoised, amount, n)
       } else {
-        for (let k = 0; k < x.length; k++) x[k] = ratio * x[k] + (1 - ratio) * denoised[k]
+        v.combine2(x, ratio, x, 1 - ratio, denoised)
       }
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

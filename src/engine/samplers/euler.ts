@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -15,14 +16,15 @@ export async function sampleEuler(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1)
+  const x = v.copyOf(input)
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
-    const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
-    const dt = sigmaNext - sigma
-    for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
+    // x + (x − D)/σ·(σ' − σ) = (σ'/σ)·x + (1 − σ'/σ)·D
+    const ratio = sigmas[i + 1] / sigma
+    v.combine2(x, ratio, x, 1 - ratio, denoised)
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -15,28 +16,26 @@ export async function sampleHeun(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
-  const d = new Float32Array(x.length)
-  const predicted = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const predicted = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     let denoised = await evaluate(denoise, x, sigma)
-    const dt = sigmaNext - sigma
+    const ratio = sigmaNext / sigma
     if (sigmaNext === 0) {
-      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
+      // Euler: x + d·(σ' − σ) = (σ'/σ)·x + (1 − σ'/σ)·D
+      v.combine2(x, ratio, x, 1 - ratio, denoised)
     } else {
-      for (let k = 0; k < x.length; k++) {
-        d[k] = (x[k] - denoised[k]) / sigma
-        predicted[k] = x[k] + d[k] * dt
-      }
+      // Predictor x̃ = x + d·dt = (σ'/σ)·x + (1 − σ'/σ)·D
+      v.combine2(predicted, ratio, x, 1 - ratio, denoised)
       denoised = await evaluate(denoise, predicted, sigmaNext)
-      for (let k = 0; k < x.length; k++) {
-        const dNext = (predicted[k] - denoised[k]) / sigmaNext
-        x[k] += ((d[k] + dNext) / 2) * dt
-      }
+      // x + ½(d + d')·dt with d·dt = x̃ − x and d' = (x̃ − D')/σ': ½x + (½ + c)·x̃ − c·D', c = dt/2σ'
+      const c = (sigmaNext - sigma) / (2 * sigmaNext)
+      v.combine3(x, 0.5, x, 0.5 + c, predicted, -c, denoised)
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -16,7 +17,8 @@ export async function sampleLcm(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1)
+  const x = v.copyOf(input)
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigmas[i])
@@ -24,11 +26,11 @@ export async function sampleLcm(
       const n = options.noise(x.length)
       const amount = sigmaNext * options.sNoise
       const keep = options.flow ? 1 - sigmaNext : 1
-      for (let k = 0; k < x.length; k++) x[k] = amount * n[k] + keep * denoised[k]
+      v.combine2(x, amount, n, keep, denoised)
     } else {
       x.set(denoised)
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
