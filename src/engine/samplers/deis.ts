@@ -4,6 +4,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 const MAX_ORDER = 3
@@ -91,23 +92,21 @@ export async function sampleDeis(
   options: SamplerOptions,
 ): Promise<Float32Array> {
   const coefficients = deisCoefficients(sigmas)
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1 + MAX_ORDER)
+  const x = v.copyOf(input)
   const history: Float32Array[] = [] // newest first, at most MAX_ORDER
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
-    const d = history.length < MAX_ORDER ? new Float32Array(x.length) : history.pop()!
+    const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
     history.unshift(d)
-    const order = sigmaNext <= 0 ? 1 : Math.min(MAX_ORDER, i + 1)
-    const [c0, c1 = 0, c2 = 0] = order === 1 ? [sigmaNext - sigma] : coefficients[i]
-    const [, h1 = d, h2 = d] = history
-    for (let k = 0; k < x.length; k++) {
-      const dk = (x[k] - denoised[k]) / sigma
-      d[k] = dk
-      x[k] += c0 * dk + c1 * h1[k] + c2 * h2[k]
-    }
+    // d = (x − D)/σ
+    v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
+    // x ← x + Σ_j c_j·d_{i−j}; first order is Euler, c₀ = σ' − σ
+    const c = sigmaNext <= 0 || i === 0 ? [sigmaNext - sigma] : coefficients[i]
+    v.combine(x, [1, ...c], [x, ...history.slice(0, c.length)])
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { ancestralStep, type SamplerOptions } from './common.js'
 import { DpmSolverSteps, sigmaOf, timeOf } from './dpm-solver.js'
 
@@ -72,11 +73,12 @@ export async function sampleDpmAdaptive(
   const forward = tEnd > tStart
   if (!forward && eta) throw new RangeError('dpm_adaptive: eta must be 0 for reverse sampling')
   const controller = new StepSizeController(forward ? H_INIT : -H_INIT, eta ? 1.5 : ORDER)
-  const solver = new DpmSolverSteps(denoise, input.length)
-  let x = input.slice()
-  let xPrevious = input.slice()
-  let xLow = new Float32Array(input.length)
-  let xHigh = new Float32Array(input.length)
+  const v = new VectorSpace(input.length, DpmSolverSteps.VECTORS + 4)
+  const solver = new DpmSolverSteps(denoise, v)
+  let x = v.copyOf(input)
+  let xPrevious = v.copyOf(input)
+  let xLow = v.vector()
+  let xHigh = v.vector()
   let s = tStart
   let attempt = 0
   while (forward ? s < tEnd - 1e-5 : s > tEnd + 1e-5) {
@@ -92,7 +94,7 @@ export async function sampleDpmAdaptive(
     }
     await solver.step2(x, s, tTarget, 1 / 3, xLow)
     await solver.step3(x, s, tTarget, xHigh)
-    const error = scaledErrorNorm(xLow, xHigh, xPrevious)
+    const error = v.errorNorm(xLow, xHigh, xPrevious, ATOL, RTOL)
     const accepted = controller.propose(error)
     // A non-finite error (e.g. a NaN from the model) would otherwise retry the same step forever.
     if (!Number.isFinite(controller.h) || controller.h === 0) {
@@ -103,9 +105,7 @@ export async function sampleDpmAdaptive(
       ;[x, xHigh] = [xHigh, x]
       // ComfyUI multiplies a noise draw by σ_up = 0 when η = 0; the draw is skipped here (no effect on x).
       if (eta) {
-        const n = options.noise(x.length)
-        const amount = sigmaUp * options.sNoise
-        for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+        v.combine2(x, 1, x, sigmaUp * options.sNoise, options.noise(x.length))
       }
       s = t
     }
@@ -120,16 +120,5 @@ export async function sampleDpmAdaptive(
     })
     attempt++
   }
-  return x
-}
-
-/** RMS over elements of (x_low − x_high)/δ with δ = max(atol, rtol·max(|x_low|, |x_prev|)). */
-function scaledErrorNorm(low: Float32Array, high: Float32Array, previous: Float32Array): number {
-  let sum = 0
-  for (let k = 0; k < low.length; k++) {
-    const delta = Math.max(ATOL, RTOL * Math.max(Math.abs(low[k]), Math.abs(previous[k])))
-    const e = (low[k] - high[k]) / delta
-    sum += e * e
-  }
-  return Math.sqrt(sum) / Math.sqrt(low.length)
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { ancestralStep, type SamplerOptions } from './common.js'
 import { DpmSolverSteps, sigmaOf, timeOf } from './dpm-solver.js'
 
@@ -39,9 +40,10 @@ export async function sampleDpmFast(
   const orders = dpmFastOrders(nfe)
   const m = orders.length
   const ts = Array.from({ length: m + 1 }, (_, i) => tStart + ((tEnd - tStart) * i) / m)
-  const solver = new DpmSolverSteps(denoise, input.length)
-  let x = input.slice()
-  let out = new Float32Array(input.length)
+  const v = new VectorSpace(input.length, DpmSolverSteps.VECTORS + 2)
+  const solver = new DpmSolverSteps(denoise, v)
+  let x = v.copyOf(input)
+  let out = v.vector()
   for (let i = 0; i < m; i++) {
     solver.newStep()
     const t = ts[i]
@@ -60,9 +62,7 @@ export async function sampleDpmFast(
     ;[x, out] = [out, x]
     // ComfyUI multiplies a noise draw by σ_up = 0 when η = 0; the draw is skipped here (no effect on x).
     if (eta) {
-      const n = options.noise(x.length)
-      const amount = sigmaUp * options.sNoise
-      for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+      v.combine2(x, 1, x, sigmaUp * options.sNoise, options.noise(x.length))
     }
     options.step({
       step: i,
@@ -73,5 +73,5 @@ export async function sampleDpmFast(
       denoised: solver.latest!,
     })
   }
-  return x
+  return v.result(x)
 }

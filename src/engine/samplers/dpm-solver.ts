@@ -6,6 +6,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import type { VectorSpace } from '../vector-ops.js'
 import { evaluate, halfLogSnr, sigmaFromHalfLogSnr } from './common.js'
 
 /** σ(t) = e^{−t} and t(σ) = −log σ: DPM-Solver's time is the VE half-log-SNR. */
@@ -21,15 +22,18 @@ export class DpmSolverSteps {
   /** The latest denoised estimate, for progress reports (owned by the denoiser, read-only). */
   latest: Float32Array | null = null
 
+  /** Takes {@link VECTORS} vectors of `v`. */
   constructor(
     readonly denoise: Denoiser,
-    size: number,
+    readonly v: VectorSpace,
   ) {
-    this.eps = new Float32Array(size)
-    this.epsR1 = new Float32Array(size)
-    this.epsR2 = new Float32Array(size)
-    this.#u = new Float32Array(size)
+    this.eps = v.vector()
+    this.epsR1 = v.vector()
+    this.epsR2 = v.vector()
+    this.#u = v.vector()
   }
+
+  static readonly VECTORS = 4
 
   /** Forgets the cached evaluations: call at the start of every step. */
   newStep(): void {
@@ -46,7 +50,8 @@ export class DpmSolverSteps {
   async #evalEps(x: Float32Array, t: number, out: Float32Array): Promise<void> {
     const sigma = sigmaOf(t)
     const denoised = await evaluate(this.denoise, x, sigma)
-    for (let k = 0; k < x.length; k++) out[k] = (x[k] - denoised[k]) / sigma
+    // ε = (x − D)/σ
+    this.v.combine2(out, 1 / sigma, x, -1 / sigma, denoised)
     this.latest = denoised
   }
 
@@ -54,8 +59,7 @@ export class DpmSolverSteps {
   async step1(x: Float32Array, t: number, tNext: number, out: Float32Array): Promise<void> {
     await this.startEps(x, t)
     const c = sigmaOf(tNext) * Math.expm1(tNext - t)
-    const eps = this.eps
-    for (let k = 0; k < x.length; k++) out[k] = x[k] - c * eps[k]
+    this.v.combine2(out, 1, x, -c, this.eps)
   }
 
   /** DPM-Solver-2 with intermediate point s₁ = t + r₁h. */
@@ -65,8 +69,8 @@ export class DpmSolverSteps {
     await this.#ensureR1(x, t, h, r1)
     const c = sigmaOf(tNext) * Math.expm1(h)
     const c1 = (sigmaOf(tNext) / (2 * r1)) * Math.expm1(h)
-    const { eps, epsR1 } = this
-    for (let k = 0; k < x.length; k++) out[k] = x[k] - c * eps[k] - c1 * (epsR1[k] - eps[k])
+    // x' = x − c·ε − c₁·(ε₁ − ε)
+    this.v.combine3(out, 1, x, c1 - c, this.eps, -c1, this.epsR1)
   }
 
   /** DPM-Solver-3 with r₁ = ⅓, r₂ = ⅔. */
@@ -81,23 +85,23 @@ export class DpmSolverSteps {
       const s2 = t + r2 * h
       const a = sigmaOf(s2) * Math.expm1(r2 * h)
       const b = sigmaOf(s2) * (r2 / r1) * (Math.expm1(r2 * h) / (r2 * h) - 1)
-      const u = this.#u
-      for (let k = 0; k < x.length; k++) u[k] = x[k] - a * eps[k] - b * (epsR1[k] - eps[k])
+      // u₂ = x − a·ε − b·(ε₁ − ε)
+      const u = this.v.combine3(this.#u, 1, x, b - a, eps, -b, epsR1)
       await this.#evalEps(u, s2, epsR2)
       this.#cached.epsR2 = true
     }
     const c = sigmaOf(tNext) * Math.expm1(h)
     const c2 = (sigmaOf(tNext) / r2) * (Math.expm1(h) / h - 1)
-    for (let k = 0; k < x.length; k++) out[k] = x[k] - c * eps[k] - c2 * (epsR2[k] - eps[k])
+    // x' = x − c·ε − c₂·(ε₂ − ε)
+    this.v.combine3(out, 1, x, c2 - c, eps, -c2, epsR2)
   }
 
   async #ensureR1(x: Float32Array, t: number, h: number, r1: number): Promise<void> {
     if (this.#cached.epsR1) return
     const s1 = t + r1 * h
     const a = sigmaOf(s1) * Math.expm1(r1 * h)
-    const u = this.#u
-    const eps = this.eps
-    for (let k = 0; k < x.length; k++) u[k] = x[k] - a * eps[k]
+    // u₁ = x − a·ε
+    const u = this.v.combine2(this.#u, 1, x, -a, this.eps)
     await this.#evalEps(u, s1, this.epsR1)
     this.#cached.epsR1 = true
   }

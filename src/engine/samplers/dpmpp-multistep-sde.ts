@@ -4,8 +4,8 @@
  * @module
  */
 
-import { linearCombination } from '../tensor.js'
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import {
   endStep,
   evaluate,
@@ -32,9 +32,10 @@ async function multistepSde(
   const eta = options.eta ?? 1
   const { flow, sNoise } = options
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
-  const x = input.slice()
-  let older = new Float32Array(x.length) // D from two steps back (3M only)
-  let previous = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 3)
+  const x = v.copyOf(input)
+  let older = v.vector() // D from two steps back (3M only)
+  let previous = v.vector()
   let hPrevious: number | null = null
   let hOlder: number | null = null
   let h: number | null = null
@@ -91,7 +92,7 @@ async function multistepSde(
         weights.push(sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise)
         terms.push(options.noise(x.length))
       }
-      linearCombination(x, a, x, weights, terms)
+      v.combine(x, [a, ...weights], [x, ...terms])
     }
     // Rotate the history: the oldest buffer takes the new estimate.
     ;[older, previous] = [previous, older]
@@ -100,7 +101,7 @@ async function multistepSde(
     hPrevious = h
     endStep(options, i, schedule, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /** DPM-Solver++(2M) SDE, midpoint correction (Lu et al. 2022; ComfyUI default `dpmpp_2m_sde`). */

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, halfLogSnr, offsetFirstSigmaForSnr, type SamplerOptions } from './common.js'
 
 const MAX_STAGE = 3
@@ -26,10 +27,11 @@ export async function sampleErSde(
   const sNoise = options.sNoise
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
   const erLambdas = Array.from(sigmas, (sigma) => Math.exp(-halfLogSnr(sigma, options.flow)))
-  const x = input.slice()
-  const previous = new Float32Array(x.length)
-  let slope = new Float32Array(x.length) // first divided difference of D
-  let previousSlope = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 4)
+  const x = v.copyOf(input)
+  const previous = v.vector()
+  let slope = v.vector() // first divided difference of D
+  let previousSlope = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigmas[i])
@@ -61,22 +63,29 @@ export async function sampleErSde(
       }
       const radicand = lambdaT ** 2 - lambdaS ** 2 * r ** 2
       const amount = alphaT * sNoise * (radicand >= 0 ? Math.sqrt(radicand) : 0)
-      const n = sNoise > 0 ? options.noise(x.length) : null
-      for (let k = 0; k < x.length; k++) {
-        let value = a * x[k] + b * denoised[k]
-        if (stage >= 2) {
-          const dd = (denoised[k] - previous[k]) * slopeScale
-          slope[k] = dd
-          value += c2 * dd + c3 * (dd - previousSlope[k]) * curveScale
+      // x ← a·x + b·D + c₂·Δ + c₃·(Δ − Δ_prev)·κ + amount·n with Δ = (D − D_prev)·s
+      const weights = [a, b]
+      const terms = [x, denoised]
+      if (stage >= 2) {
+        v.combine2(slope, slopeScale, denoised, -slopeScale, previous)
+        weights.push(c2 + c3 * curveScale)
+        terms.push(slope)
+        if (stage >= 3) {
+          weights.push(-c3 * curveScale)
+          terms.push(previousSlope)
         }
-        x[k] = n ? value + amount * n[k] : value
       }
+      if (sNoise > 0) {
+        weights.push(amount)
+        terms.push(options.noise(x.length))
+      }
+      v.combine(x, weights, terms)
       if (stage >= 2) [slope, previousSlope] = [previousSlope, slope]
     }
     previous.set(denoised)
     endStep(options, i, schedule, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /** Σ 1/f(λ_j)·Δ and Σ (λ_j − λ_s)/f(λ_j)·Δ over λ_j = λ_t + jΔ, Δ = (λ_s − λ_t)/200 (ComfyUI's quadrature). */

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /** ComfyUI's default γ. */
@@ -19,28 +20,27 @@ export async function sampleGradientEstimation(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
-  let d = new Float32Array(x.length)
-  let previous = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 3)
+  const x = v.copyOf(input)
+  let d = v.vector()
+  let previous = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
     const dt = sigmaNext - sigma
     if (sigmaNext === 0) {
-      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
     } else {
+      // d = (x − D)/σ
+      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
       // From the second step on: x += d·dt + (γ − 1)(d − d_prev)·dt.
       const c = i === 0 ? 0 : (GAMMA - 1) * dt
-      for (let k = 0; k < x.length; k++) {
-        const dk = (x[k] - denoised[k]) / sigma
-        d[k] = dk
-        x[k] += dk * dt + c * (dk - previous[k])
-      }
+      if (c === 0) v.combine2(x, 1, x, dt, d)
+      else v.combine3(x, 1, x, dt + c, d, -c, previous)
     }
     ;[d, previous] = [previous, d]
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

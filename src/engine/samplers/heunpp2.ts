@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -17,48 +18,46 @@ export async function sampleHeunpp2(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
-  const d = new Float32Array(x.length)
-  const d2 = new Float32Array(x.length)
-  const x2 = new Float32Array(x.length)
-  const x3 = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 3)
+  const x = v.copyOf(input)
+  const x2 = v.vector()
+  const x3 = v.vector()
   const sEnd = sigmas[sigmas.length - 1]
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     let denoised = await evaluate(denoise, x, sigma)
     const dt = sigmaNext - sigma
+    // Euler x + d·dt with d = (x − D)/σ is (σ'/σ)·x + (1 − σ'/σ)·D.
+    const ratio = sigmaNext / sigma
     if (sigmaNext === sEnd) {
-      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
+      v.combine2(x, ratio, x, 1 - ratio, denoised)
     } else {
-      for (let k = 0; k < x.length; k++) {
-        d[k] = (x[k] - denoised[k]) / sigma
-        x2[k] = x[k] + d[k] * dt
-      }
+      // x₂ = x + d·dt, so d·dt = x₂ − x
+      v.combine2(x2, ratio, x, 1 - ratio, denoised)
       denoised = await evaluate(denoise, x2, sigmaNext)
-      const dt2 = sigmas[i + 2] - sigmaNext
-      for (let k = 0; k < x.length; k++) {
-        d2[k] = (x2[k] - denoised[k]) / sigmaNext
-        x3[k] = x2[k] + d2[k] * dt2
+      const threeStages = sigmas[i + 2] !== sEnd
+      const w = (threeStages ? 3 : 2) * sigmas[0]
+      const w2 = sigmaNext / w
+      const w3 = threeStages ? sigmas[i + 2] / w : 0
+      const w1 = 1 - w2 - w3
+      // d₂ = (x₂ − D₂)/σ'; x₃ = x₂ + d₂·(σ'' − σ') is needed before D₂ goes
+      const c2 = (w2 * dt) / sigmaNext
+      if (threeStages) {
+        const c = (sigmas[i + 2] - sigmaNext) / sigmaNext
+        v.combine2(x3, 1 + c, x2, -c, denoised)
       }
-      if (sigmas[i + 2] === sEnd) {
-        const w2 = sigmaNext / (2 * sigmas[0])
-        const w1 = 1 - w2
-        for (let k = 0; k < x.length; k++) x[k] += (d[k] * w1 + d2[k] * w2) * dt
-      } else {
+      // x ← x + (w₁d + w₂d₂)·dt = (1 − w₁)·x + (w₁ + c₂)·x₂ − c₂·D₂, c₂ = w₂·dt/σ'
+      v.combine3(x, 1 - w1, x, w1 + c2, x2, -c2, denoised)
+      if (threeStages) {
         const sigmaNext2 = sigmas[i + 2]
         denoised = await evaluate(denoise, x3, sigmaNext2)
-        const w = 3 * sigmas[0]
-        const w2 = sigmaNext / w
-        const w3 = sigmaNext2 / w
-        const w1 = 1 - w2 - w3
-        for (let k = 0; k < x.length; k++) {
-          const d3 = (x3[k] - denoised[k]) / sigmaNext2
-          x[k] += (w1 * d[k] + w2 * d2[k] + w3 * d3) * dt
-        }
+        // x ← x + w₃·d₃·dt with d₃ = (x₃ − D₃)/σ''
+        const c3 = (w3 * dt) / sigmaNext2
+        v.combine3(x, 1, x, c3, x3, -c3, denoised)
       }
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }

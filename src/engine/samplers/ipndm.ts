@@ -5,6 +5,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 const MAX_ORDER = 4
@@ -50,33 +51,28 @@ async function adamsBashforth(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1 + MAX_ORDER)
+  const x = v.copyOf(input)
   const history: Float32Array[] = [] // newest first
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
-    const d = history.length < MAX_ORDER ? new Float32Array(x.length) : history.pop()!
-    history.unshift(d)
     if (sigmaNext === 0) {
-      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
     } else {
-      const order = Math.min(MAX_ORDER, i + 1)
+      const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
+      history.unshift(d)
+      // d = (x − D)/σ
+      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
+      // x ← x + (σ' − σ)·Σ_j w_j·d_{i−j}
       const dt = sigmaNext - sigma
-      const w = weights(sigmas, i, order).map((v) => v * dt)
-      // d = (x − D)/σ and x += Σ w_j·d_j in one pass; the older derivatives are already stored.
-      const [w0, w1 = 0, w2 = 0, w3 = 0] = w
-      const [, h1 = d, h2 = d, h3 = d] = history
-      for (let k = 0; k < x.length; k++) {
-        const dk = (x[k] - denoised[k]) / sigma
-        d[k] = dk
-        x[k] += w0 * dk + w1 * h1[k] + w2 * h2[k] + w3 * h3[k]
-      }
+      const w = weights(sigmas, i, history.length).map((weight) => weight * dt)
+      v.combine(x, [1, ...w], [x, ...history])
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /** iPNDM: fourth-order Adams–Bashforth with lower-order warm-up; the step to σ' = 0 returns D. */

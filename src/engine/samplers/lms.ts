@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, type SamplerOptions } from './common.js'
 
 const MAX_ORDER = 4
@@ -49,64 +50,26 @@ export async function sampleLms(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
+  const v = new VectorSpace(input.length, 1 + MAX_ORDER)
+  const x = v.copyOf(input)
   // history[0] is the newest derivative; buffers rotate so no step allocates.
   const history: Float32Array[] = []
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const denoised = await evaluate(denoise, x, sigma)
-    const d = history.length < MAX_ORDER ? new Float32Array(x.length) : history.pop()!
-    history.unshift(d)
     if (sigmas[i + 1] === 0) {
-      for (let k = 0; k < x.length; k++) d[k] = (x[k] - denoised[k]) / sigma
       x.set(denoised)
     } else {
-      const order = Math.min(i + 1, MAX_ORDER)
+      const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
+      history.unshift(d)
+      // d = (x − D)/σ
+      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
+      // x ← x + Σ_j c_j·d_{i−j}
+      const order = history.length
       const c = Array.from({ length: order }, (_, j) => linearMultistepCoefficient(sigmas, order, i, j))
-      stepWithNewDerivative(x, denoised, sigma, d, c, history)
+      v.combine(x, [1, ...c], [x, ...history])
     }
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
-}
-
-/**
- * d = (x − D)/σ into history[0], then x += Σ_j c_j·history[j], in one pass (history[0] is the new slot).
- */
-function stepWithNewDerivative(
-  x: Float32Array,
-  denoised: Float32Array,
-  sigma: number,
-  d: Float32Array,
-  c: number[],
-  history: Float32Array[],
-): void {
-  const [c0, c1, c2, c3] = c
-  const [, h1, h2, h3] = history
-  const n = x.length
-  if (c.length === 1) {
-    for (let k = 0; k < n; k++) {
-      const dk = (x[k] - denoised[k]) / sigma
-      d[k] = dk
-      x[k] += c0 * dk
-    }
-  } else if (c.length === 2) {
-    for (let k = 0; k < n; k++) {
-      const dk = (x[k] - denoised[k]) / sigma
-      d[k] = dk
-      x[k] += c0 * dk + c1 * h1[k]
-    }
-  } else if (c.length === 3) {
-    for (let k = 0; k < n; k++) {
-      const dk = (x[k] - denoised[k]) / sigma
-      d[k] = dk
-      x[k] += c0 * dk + c1 * h1[k] + c2 * h2[k]
-    }
-  } else {
-    for (let k = 0; k < n; k++) {
-      const dk = (x[k] - denoised[k]) / sigma
-      d[k] = dk
-      x[k] += c0 * dk + c1 * h1[k] + c2 * h2[k] + c3 * h3[k]
-    }
-  }
+  return v.result(x)
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { ancestralStep, endStep, evaluate, type SamplerOptions } from './common.js'
 
 /**
@@ -19,17 +20,23 @@ async function resMultistep(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const x = input.slice()
-  const previous = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 2)
+  const x = v.copyOf(input)
+  const previous = v.vector()
   let previousSigmaDown = 0
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
     const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmaNext, eta)
+    // x ← a·x + b·D + c·D_prev, then + s_noise·σ_up·n while σ' > 0
+    let a: number
+    let b: number
+    let c = 0
     if (sigmaDown === 0 || i === 0) {
-      const dt = sigmaDown - sigma
-      for (let k = 0; k < x.length; k++) x[k] += ((x[k] - denoised[k]) / sigma) * dt
+      // Euler to σ_down: x + (x − D)/σ·(σ_down − σ)
+      a = sigmaDown / sigma
+      b = 1 - a
     } else {
       const t = -Math.log(sigma)
       const tOld = -Math.log(previousSigmaDown)
@@ -41,19 +48,26 @@ async function resMultistep(
       const phi2 = (phi1 - 1) / -h
       const b1 = zeroIfNaN(phi1 - phi2 / c2)
       const b2 = zeroIfNaN(phi2 / c2)
-      const decay = Math.exp(-h)
-      for (let k = 0; k < x.length; k++) x[k] = decay * x[k] + h * (b1 * denoised[k] + b2 * previous[k])
+      a = Math.exp(-h)
+      b = h * b1
+      c = h * b2
+    }
+    const weights = [a, b]
+    const terms = [x, denoised]
+    if (c !== 0) {
+      weights.push(c)
+      terms.push(previous)
     }
     if (sigmaNext > 0 && eta !== 0) {
-      const n = options.noise(x.length)
-      const amount = options.sNoise * sigmaUp
-      for (let k = 0; k < x.length; k++) x[k] += amount * n[k]
+      weights.push(options.sNoise * sigmaUp)
+      terms.push(options.noise(x.length))
     }
+    v.combine(x, weights, terms)
     previous.set(denoised)
     previousSigmaDown = sigmaDown
     endStep(options, i, sigmas, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /** torch.nan_to_num(v, nan=0) as ComfyUI uses it (infinities become ±max float, which never occurs here). */

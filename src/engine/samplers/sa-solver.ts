@@ -4,8 +4,8 @@
  * @module
  */
 import { discreteSampling } from '../model-sampling.js'
-import { linearCombination } from '../tensor.js'
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { endStep, evaluate, halfLogSnr, offsetFirstSigmaForSnr, type SamplerOptions } from './common.js'
 import { solve } from './uni-pc.js'
 
@@ -76,9 +76,12 @@ async function saSolver(
   const { sNoise } = options
   const lowerOrderToEnd = sigmas[sigmas.length - 1] === 0
   const maxOrder = Math.max(PREDICTOR_ORDER, CORRECTOR_ORDER)
-  let x = input.slice()
-  let predicted = input.slice()
-  const noise = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 3 + maxOrder)
+  let x = v.copyOf(input)
+  let predicted = v.copyOf(input)
+  // The predictor's noise draw, scaled by `noiseAmount`; the corrector of the next step adds it again.
+  const noise = v.vector()
+  let noiseAmount = 0
   const estimates: Float32Array[] = [] // oldest first, at most maxOrder
   let h = 0
   let tau = 0
@@ -86,7 +89,7 @@ async function saSolver(
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     let denoised = await evaluate(denoise, predicted, sigma)
-    const slot = estimates.length < maxOrder ? new Float32Array(x.length) : estimates.shift()!
+    const slot = estimates.length < maxOrder ? v.vector() : estimates.shift()!
     slot.set(denoised)
     estimates.push(slot)
     let predictorOrder = Math.min(PREDICTOR_ORDER, estimates.length)
@@ -110,12 +113,12 @@ async function saSolver(
       )
       const terms = estimates.slice(estimates.length - correctorOrder)
       const withNoise = tau > 0 && sNoise > 0
-      linearCombination(
+      // x ← (σ/σ_prev)·e^{−τ²h}·x + Σ_j b_j·D_j (+ the predictor's noise)
+      const decay = (sigma / sigmas[i - 1]) * Math.exp(-(tau ** 2) * h)
+      v.combine(
         x,
-        (sigma / sigmas[i - 1]) * Math.exp(-(tau ** 2) * h),
-        x,
-        withNoise ? [...b, 1] : b,
-        withNoise ? [...terms, noise] : terms,
+        withNoise ? [decay, ...b, noiseAmount] : [decay, ...b],
+        withNoise ? [x, ...terms, noise] : [x, ...terms],
       )
       if (pece) {
         denoised = await evaluate(denoise, x, sigma)
@@ -137,19 +140,19 @@ async function saSolver(
       )
       const terms = estimates.slice(estimates.length - predictorOrder)
       h = lambdas[i + 1] - lambdas[i]
+      // x̃ ← (σ'/σ)·e^{−τ²h}·x + Σ_j b_j·D_j + σ'·√(1 − e^{−2τ²h})·s_noise·n
       const decay = (sigmaNext / sigma) * Math.exp(-(tau ** 2) * h)
       if (tau > 0 && sNoise > 0) {
-        const n = options.noise(x.length)
-        const amount = sigmaNext * Math.sqrt(-Math.expm1(-2 * tau ** 2 * h)) * sNoise
-        for (let k = 0; k < x.length; k++) noise[k] = amount * n[k]
-        linearCombination(predicted, decay, x, [...b, 1], [...terms, noise])
+        noise.set(options.noise(x.length))
+        noiseAmount = sigmaNext * Math.sqrt(-Math.expm1(-2 * tau ** 2 * h)) * sNoise
+        v.combine(predicted, [decay, ...b, noiseAmount], [x, ...terms, noise])
       } else {
-        linearCombination(predicted, decay, x, b, terms)
+        v.combine(predicted, [decay, ...b], [x, ...terms])
       }
     }
     endStep(options, i, schedule, predicted, denoised)
   }
-  return predicted
+  return v.result(predicted)
 }
 
 export function sampleSaSolver(

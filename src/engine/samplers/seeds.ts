@@ -4,6 +4,7 @@
  * @module
  */
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import {
   endStep,
   evaluate,
@@ -45,9 +46,13 @@ export async function seedsTwo(
   const { flow } = options
   const inject = eta > 0 && sNoise > 0
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
-  const x = input.slice()
-  const stage = new Float32Array(x.length)
-  const sdeNoise = new Float32Array(x.length)
+  const v = new VectorSpace(input.length, 4)
+  const x = v.copyOf(input)
+  const stage = v.vector()
+  /** D at the step start, kept past the stage's model call. */
+  const kept = v.vector()
+  /** The stage's noise draw, reused by the full step. */
+  const firstNoise = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -66,44 +71,43 @@ export async function seedsTwo(
     const alphaS1 = sigmaS1 * Math.exp(lambdaS1)
     const alphaT = sigmaNext * Math.exp(lambdaT)
 
+    // Keep D past the stage's model call, which may reuse the denoiser's buffer.
+    kept.set(denoised)
     const a1 = (sigmaS1 / sigma) * Math.exp(-r * h * eta)
     const b1 = -alphaS1 * hPhi1(-r * hEta)
+    // Stage noise z₁ = std₁·n₁ (σ → σ_s1)
+    const std1 = inject ? Math.sqrt(-Math.expm1(-2 * r * h * eta)) : 0
+    // x_s1 = a₁·x + b₁·D + σ_s1·s_noise·z₁
     if (inject) {
-      const n = options.noise(x.length)
-      const std = Math.sqrt(-Math.expm1(-2 * r * h * eta))
-      for (let k = 0; k < x.length; k++) {
-        sdeNoise[k] = std * n[k]
-        stage[k] = a1 * x[k] + b1 * denoised[k] + sdeNoise[k] * sigmaS1 * sNoise
-      }
+      firstNoise.set(options.noise(x.length))
+      v.combine3(stage, a1, x, b1, kept, sigmaS1 * sNoise * std1, firstNoise)
     } else {
-      for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * denoised[k]
+      v.combine2(stage, a1, x, b1, kept)
     }
+    denoised = await evaluate(denoise, stage, sigmaS1)
+
     const first = solver === 'phi_1' ? 1 - 1 / (2 * r) : 0
-    // Keep what stage 2 needs of D before the next call may reuse the denoiser's buffer.
     const bPhi2 = hPhi2(-hEta) / r
     const b = -alphaT * (solver === 'phi_1' ? hPhi1(-hEta) : hPhi1(-hEta) - bPhi2)
     const c = -alphaT * (solver === 'phi_1' ? hPhi1(-hEta) : bPhi2)
     const a = (sigmaNext / sigma) * Math.exp(-h * eta)
-    // x ← a·x + b·(first·D) + c·(…) is folded in two passes: the D part now, the D₂ part after the call.
     const wD = solver === 'phi_1' ? b * first : b
-    for (let k = 0; k < x.length; k++) x[k] = a * x[k] + wD * denoised[k]
-    denoised = await evaluate(denoise, stage, sigmaS1)
     const wD2 = solver === 'phi_1' ? c / (2 * r) : c
     if (inject) {
+      // x ← a·x + w·D + w₂·D₂ + σ'·s_noise·(z₁·e^{(r−1)hη} + std₂·n₂)
       const segment = (r - 1) * h * eta
       const decay = Math.exp(segment)
-      const std = Math.sqrt(-Math.expm1(2 * segment))
-      const n = options.noise(x.length)
+      const std2 = Math.sqrt(-Math.expm1(2 * segment))
       const amount = sigmaNext * sNoise
-      for (let k = 0; k < x.length; k++) {
-        x[k] += wD2 * denoised[k] + (sdeNoise[k] * decay + std * n[k]) * amount
-      }
+      const n = options.noise(x.length)
+      v.combine(x, [a, wD, wD2, amount * decay * std1, amount * std2], [x, kept, denoised, firstNoise, n])
     } else {
-      for (let k = 0; k < x.length; k++) x[k] += wD2 * denoised[k]
+      // x ← a·x + w·D + w₂·D₂
+      v.combine3(x, a, x, wD, kept, wD2, denoised)
     }
     endStep(options, i, schedule, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 /**
@@ -122,19 +126,12 @@ export async function sampleSeedsThree(
   const { flow, sNoise } = options
   const inject = eta > 0 && sNoise > 0
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
-  const x = input.slice()
-  const first = new Float32Array(x.length)
-  const stage = new Float32Array(x.length)
-  const sdeNoise = new Float32Array(x.length)
-  const addStageNoise = (target: Float32Array, segment: number, fresh: boolean, scale: number) => {
-    const n = options.noise(x.length)
-    const decay = fresh ? 0 : Math.exp(segment)
-    const std = Math.sqrt(-Math.expm1(fresh ? segment : 2 * segment))
-    for (let k = 0; k < x.length; k++) {
-      sdeNoise[k] = sdeNoise[k] * decay + std * n[k]
-      target[k] += sdeNoise[k] * scale
-    }
-  }
+  const v = new VectorSpace(input.length, 5)
+  const x = v.copyOf(input)
+  const first = v.vector()
+  const stage = v.vector()
+  const noise1 = v.vector()
+  const noise2 = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
@@ -157,30 +154,61 @@ export async function sampleSeedsThree(
     const alphaT = sigmaNext * Math.exp(lambdaT)
     first.set(denoised)
 
-    // Stage 1 → σ_s1
+    // The carried noise z: z₁ = s₁·n₁, z₂ = e₂·z₁ + s₂·n₂, z₃ = e₃·z₂ + s₃·n₃, with e = e^{segment} and
+    // s = √(1 − e²) per stage (the first stage is fresh noise).
+    const segment1 = -2 * r1 * h * eta
+    const segment2 = (r1 - r2) * h * eta
+    const segment3 = (r2 - 1) * h * eta
+    const s1 = Math.sqrt(-Math.expm1(segment1))
+    const [e2, s2] = [Math.exp(segment2), Math.sqrt(-Math.expm1(2 * segment2))]
+    const [e3, s3] = [Math.exp(segment3), Math.sqrt(-Math.expm1(2 * segment3))]
+
+    // Stage 1 → σ_s1: x_s1 = a₁·x + b₁·D + σ_s1·s_noise·z₁
     const a1 = (sigmaS1 / sigma) * Math.exp(-r1 * h * eta)
     const b1 = -alphaS1 * hPhi1(-r1 * hEta)
-    for (let k = 0; k < x.length; k++) stage[k] = a1 * x[k] + b1 * first[k]
-    if (inject) addStageNoise(stage, -2 * r1 * h * eta, true, sigmaS1 * sNoise)
+    if (inject) {
+      noise1.set(options.noise(x.length))
+      v.combine3(stage, a1, x, b1, first, sigmaS1 * sNoise * s1, noise1)
+    } else {
+      v.combine2(stage, a1, x, b1, first)
+    }
     const denoised2 = await evaluate(denoise, stage, sigmaS1)
 
-    // Stage 2 → σ_s2
+    // Stage 2 → σ_s2: x_s2 = a₂·x − α_s2·(a₃₁·D + a₃₂·D₂) + σ_s2·s_noise·z₂
     const a32 = (r2 / r1) * hPhi2(-r2 * hEta)
     const a31 = hPhi1(-r2 * hEta) - a32
     const a2 = (sigmaS2 / sigma) * Math.exp(-r2 * h * eta)
-    for (let k = 0; k < x.length; k++) stage[k] = a2 * x[k] - alphaS2 * (a31 * first[k] + a32 * denoised2[k])
-    if (inject) addStageNoise(stage, (r1 - r2) * h * eta, false, sigmaS2 * sNoise)
+    if (inject) {
+      noise2.set(options.noise(x.length))
+      const amount = sigmaS2 * sNoise
+      v.combine(
+        stage,
+        [a2, -alphaS2 * a31, -alphaS2 * a32, amount * e2 * s1, amount * s2],
+        [x, first, denoised2, noise1, noise2],
+      )
+    } else {
+      v.combine3(stage, a2, x, -alphaS2 * a31, first, -alphaS2 * a32, denoised2)
+    }
     denoised = await evaluate(denoise, stage, sigmaS2)
 
-    // Stage 3 → σ'
+    // Stage 3 → σ': x ← a·x − α'·(b₁·D + b₃·D₃) + σ'·s_noise·z₃
     const b3 = hPhi2(-hEta) / r2
     const b1Full = hPhi1(-hEta) - b3
     const a = (sigmaNext / sigma) * Math.exp(-h * eta)
-    for (let k = 0; k < x.length; k++) x[k] = a * x[k] - alphaT * (b1Full * first[k] + b3 * denoised[k])
-    if (inject) addStageNoise(x, (r2 - 1) * h * eta, false, sigmaNext * sNoise)
+    if (inject) {
+      const amount = sigmaNext * sNoise
+      const n = options.noise(x.length)
+      v.combine(
+        x,
+        [a, -alphaT * b1Full, -alphaT * b3, amount * e3 * e2 * s1, amount * e3 * s2, amount * s3],
+        [x, first, denoised, noise1, noise2, n],
+      )
+    } else {
+      v.combine3(x, a, x, -alphaT * b1Full, first, -alphaT * b3, denoised)
+    }
     endStep(options, i, schedule, x, denoised)
   }
-  return x
+  return v.result(x)
 }
 
 export function sampleSeedsTwo(

@@ -3,8 +3,8 @@
  * @module
  */
 
-import { linearCombination } from '../tensor.js'
 import type { Denoiser } from '../types.js'
+import { VectorSpace } from '../vector-ops.js'
 import { evaluate, type SamplerOptions } from './common.js'
 
 export type UniPcVariant = 'bh1' | 'bh2'
@@ -41,11 +41,13 @@ export async function sampleUniPc(
   const ts = sigmas.slice()
   ts[steps] = uniPcLastSigma(sigmas)
   const order = Math.min(3, steps - 1)
-  let x = input.slice()
-  let out = new Float32Array(x.length)
-  const predicted = new Float32Array(x.length)
+  // x, the corrector's output, the prediction and up to `order` + 1 stored estimates
+  const v = new VectorSpace(input.length, 4 + order)
+  let x = v.copyOf(input)
+  let out = v.vector()
+  const predicted = v.vector()
   // Newest last; buffers are recycled as the window slides.
-  const models: Float32Array[] = [(await evaluate(denoise, x, ts[0])).slice()]
+  const models: Float32Array[] = [v.copyOf(await evaluate(denoise, x, ts[0]))]
   const times: number[] = [ts[0]]
   report(options, 0, sigmas, x, models[0])
   for (let stepIndex = 1; stepIndex < steps; stepIndex++) {
@@ -57,15 +59,17 @@ export async function sampleUniPc(
       const useCorrector = target !== steps
       const coefficients = updateCoefficients(variant, times, ts[target], stepOrder, useCorrector)
       const window = models.slice(models.length - stepOrder)
-      linearCombination(predicted, coefficients.x, x, coefficients.predictor, window)
+      // x̃ = c_x·x + Σ_k w_k·m_k (predictor)
       if (!useCorrector) {
-        x.set(predicted)
+        v.combine(x, [coefficients.x, ...coefficients.predictor], [x, ...window])
         continue
       }
+      v.combine(predicted, [coefficients.x, ...coefficients.predictor], [x, ...window])
       const modelT = await evaluate(denoise, predicted, ts[target])
-      linearCombination(out, coefficients.x, x, coefficients.corrector, [...window, modelT])
+      // x ← c_x·x + Σ_k w'_k·m_k + w'_t·D(x̃) (corrector)
+      v.combine(out, [coefficients.x, ...coefficients.corrector], [x, ...window, modelT])
       ;[x, out] = [out, x]
-      const slot = warmUp || models.length < order ? new Float32Array(x.length) : models.shift()!
+      const slot = warmUp || models.length < order ? v.vector() : models.shift()!
       slot.set(modelT)
       models.push(slot)
       if (!warmUp) times.shift()
@@ -73,7 +77,7 @@ export async function sampleUniPc(
     }
     report(options, stepIndex, sigmas, x, models[models.length - 1])
   }
-  return x
+  return v.result(x)
 }
 
 function report(
