@@ -89,7 +89,8 @@ const SAMPLERS: Readonly<Record<SamplerName, SamplerEntry>> = Object.freeze({
  * returns a copy of `x` (ComfyUI returns the input for an empty schedule).
  *
  * The denoiser's result is read before its next call and never modified; samplers copy what they keep.
- * `onStep` receives live buffers: copy them to keep them.
+ * The state handed to the denoiser and the buffers `onStep` receives are live views of the run's working memory,
+ * which the next run reuses once this one returns: copy them to keep them.
  */
 export async function sample(
   sampler: string,

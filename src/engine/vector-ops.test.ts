@@ -102,4 +102,22 @@ describe('VectorSpace', () => {
     expect(() => space.vector()).toThrow(RangeError)
     expect(() => space.scale(a, 1, new Float32Array(4))).toThrow(RangeError)
   })
+
+  it('hands a finished run’s memory to the next run, cleared, and refuses use after the end', () => {
+    const first = new VectorSpace(6, 2)
+    const a = first.copyOf(Float32Array.of(1, 2, 3, 4, 5, 6))
+    const result = first.result(a)
+    expect(Array.from(result)).toEqual([1, 2, 3, 4, 5, 6])
+    if (webAssembly()) {
+      expect(() => first.scale(a, 2, a)).toThrow(RangeError)
+      expect(() => first.vector()).toThrow(RangeError)
+    }
+    const second = new VectorSpace(6, 2)
+    const b = second.vector()
+    if (webAssembly()) expect(b.buffer).toBe(a.buffer)
+    expect(Array.from(b)).toEqual([0, 0, 0, 0, 0, 0])
+    // the first run's result is its own array, untouched by the second run
+    second.combine2(b, 1, Float32Array.of(9, 9, 9, 9, 9, 9), 0, b)
+    expect(Array.from(result)).toEqual([1, 2, 3, 4, 5, 6])
+  })
 })

@@ -7,6 +7,9 @@
  * run's own WebAssembly memory and the kernels of `vector-wasm.ts` work on them, two float64 lanes at a time;
  * arrays from outside (the denoiser's estimate, fresh noise) are copied in for the duration of one call. The
  * JavaScript loops below give the same results bit for bit and run where WebAssembly does not.
+ *
+ * A finished run hands its memory back (see {@link VectorSpace.result}) and the next run of a similar size
+ * reuses it: fresh pages cost more to map and zero than a sampler step spends on arithmetic.
  * @module
  */
 import { KERNEL_NAMES, MAX_TERMS, vectorKernelBytes } from './vector-wasm.js'
@@ -27,6 +30,28 @@ interface Kernels {
   readonly combine: readonly Combine[]
   readonly errorSquares: ErrorSquares
   readonly buffer: ArrayBuffer
+}
+
+/** Memories of finished runs, ready for the next ones; at most {@link IDLE_LIMIT}, {@link IDLE_BYTES} each. */
+const idle: Kernels[] = []
+const IDLE_LIMIT = 2
+const IDLE_BYTES = 256 * 2 ** 20
+
+/** The smallest idle memory of at least `bytes`, or a new one (null where WebAssembly is unavailable). */
+function acquire(bytes: number): { kernels: Kernels | null; recycled: boolean } {
+  let best = -1
+  for (let i = 0; i < idle.length; i++) {
+    const size = idle[i].buffer.byteLength
+    if (size >= bytes && (best < 0 || size < idle[best].buffer.byteLength)) best = i
+  }
+  if (best >= 0 && !forceJavaScript) return { kernels: idle.splice(best, 1)[0], recycled: true }
+  return { kernels: instantiate(bytes), recycled: false }
+}
+
+function release(kernels: Kernels): void {
+  if (kernels.buffer.byteLength > IDLE_BYTES) return
+  if (idle.length >= IDLE_LIMIT) idle.shift()
+  idle.push(kernels)
 }
 
 let compiled: object | null | undefined
@@ -69,6 +94,9 @@ const STAGING = MAX_TERMS
 export class VectorSpace {
   readonly length: number
   readonly #kernels: Kernels | null
+  /** The memory held another run's vectors: new vectors must be cleared. */
+  readonly #recycled: boolean
+  #released = false
   /** Bytes per buffer: the length rounded up to whole 16-byte vectors. */
   readonly #stride: number
   readonly #capacity: number
@@ -80,7 +108,9 @@ export class VectorSpace {
     this.#capacity = capacity
     this.#stride = Math.max(16, Math.ceil(length / 4) * 16)
     // The last 32 bytes hold the error norm's partial sums.
-    this.#kernels = instantiate((capacity + STAGING) * this.#stride + 32)
+    const { kernels, recycled } = acquire((capacity + STAGING) * this.#stride + 32)
+    this.#kernels = kernels
+    this.#recycled = recycled
     this.#sums = this.#kernels
       ? new Float64Array(this.#kernels.buffer, (capacity + STAGING) * this.#stride, 4)
       : null
@@ -88,24 +118,42 @@ export class VectorSpace {
 
   /** A new zeroed vector (in the WebAssembly memory when there is one). */
   vector(): Float32Array {
+    const vector = this.#allocate()
+    if (this.#recycled) vector.fill(0)
+    return vector
+  }
+
+  /** A new vector holding a copy of `source`. */
+  copyOf(source: Float32Array): Float32Array {
+    const copy = this.#allocate()
+    copy.set(source)
+    return copy
+  }
+
+  /**
+   * The run's result as a standalone array, not a view of the run's memory. Ends the run: the memory goes to
+   * the next run, so the space and every vector it gave out (also those seen by the denoiser and by progress
+   * callbacks) must not be used afterwards.
+   */
+  result(x: Float32Array): Float32Array {
+    const kernels = this.#kernels
+    if (!kernels) return x
+    const copy = x.slice()
+    if (!this.#released) {
+      this.#released = true
+      release(kernels)
+    }
+    return copy
+  }
+
+  #allocate(): Float32Array {
     if (this.#allocated >= this.#capacity) {
       throw new RangeError(`VectorSpace: all ${this.#capacity} vectors are in use`)
     }
     const index = this.#allocated++
     if (!this.#kernels) return new Float32Array(this.length)
+    if (this.#released) throw new RangeError('VectorSpace: the run has ended')
     return new Float32Array(this.#kernels.buffer, index * this.#stride, this.length)
-  }
-
-  /** A new vector holding a copy of `source`. */
-  copyOf(source: Float32Array): Float32Array {
-    const copy = this.vector()
-    copy.set(source)
-    return copy
-  }
-
-  /** The run's result as a standalone array (not a view of the run's memory). */
-  result(x: Float32Array): Float32Array {
-    return this.#kernels ? x.slice() : x
   }
 
   /** out = a·x */
@@ -197,6 +245,7 @@ export class VectorSpace {
 
   /** Byte offset of an output vector, which must belong to this space. */
   #out(out: Float32Array): number {
+    if (this.#released) throw new RangeError('VectorSpace: the run has ended')
     if (out.buffer !== this.#kernels!.buffer || out.length !== this.length) {
       throw new RangeError('VectorSpace: the output must be a vector of this space')
     }
@@ -208,6 +257,7 @@ export class VectorSpace {
     if (input.length !== this.length) {
       throw new RangeError(`VectorSpace: expected ${this.length} elements, got ${input.length}`)
     }
+    if (this.#released) throw new RangeError('VectorSpace: the run has ended')
     const kernels = this.#kernels!
     if (input.buffer === kernels.buffer) return input.byteOffset
     const offset = (this.#capacity + slot) * this.#stride
