@@ -68,6 +68,31 @@ describe('VectorSpace', () => {
     expect(js[3]).toEqual(js[2])
   })
 
+  it('runs the fused multistep update the same on both paths, bit for bit', () => {
+    for (const n of [3, 8, 1001]) {
+      for (let older = 0; older <= 3; older++) {
+        const [wasm, js] = bothPaths(n, 2 + older, (space) => {
+          const x = space.copyOf(values(n, 0))
+          const d = space.vector()
+          const history = Array.from({ length: older }, (_, j) => space.copyOf(values(n, 2 + j)))
+          space.multistep(d, x, values(n, 1), 1 / 0.37, COEFFICIENTS.slice(0, older + 1), history)
+          return [Array.from(d), Array.from(x)]
+        })
+        const [x0, denoised] = [values(n, 0), values(n, 1)]
+        const columns = Array.from({ length: older }, (_, j) => values(n, 2 + j))
+        const delta = Array.from(x0, (x, i) => (x - denoised[i]) * (1 / 0.37))
+        const expectedX = Array.from(x0, (x, i) => {
+          let sum = x + COEFFICIENTS[0] * delta[i]
+          for (let j = 0; j < older; j++) sum += COEFFICIENTS[j + 1] * columns[j][i]
+          return Math.fround(sum)
+        })
+        expect(wasm).toEqual(js)
+        expect(js[0]).toEqual(delta.map(Math.fround))
+        expect(js[1]).toEqual(expectedX)
+      }
+    }
+  })
+
   it('computes the scaled error norm the same on both paths', () => {
     for (const n of [2, 8, 1001]) {
       const [wasm, js] = bothPaths(n, 3, (space) => {

@@ -12,10 +12,19 @@
  * reuses it: fresh pages cost more to map and zero than a sampler step spends on arithmetic.
  * @module
  */
-import { KERNEL_NAMES, MAX_TERMS, vectorKernelBytes } from './vector-wasm.js'
+import { MAX_OLDER, MAX_TERMS, vectorKernelBytes } from './vector-wasm.js'
 import { webAssembly } from './wasm-binary.js'
 
 type Combine = (out: number, end: number, ...coefficientsAndPointers: number[]) => void
+type Multistep = (
+  d: number,
+  x: number,
+  denoised: number,
+  end: number,
+  r: number,
+  c0: number,
+  ...coefficientsAndPointers: number[]
+) => void
 type ErrorSquares = (
   low: number,
   high: number,
@@ -28,6 +37,8 @@ type ErrorSquares = (
 
 interface Kernels {
   readonly combine: readonly Combine[]
+  /** Indexed by the number of older derivatives. */
+  readonly multistep: readonly Multistep[]
   readonly errorSquares: ErrorSquares
   readonly buffer: ArrayBuffer
 }
@@ -72,11 +83,12 @@ function instantiate(bytes: number): Kernels | null {
     compiled ??= new api.Module(vectorKernelBytes())
     const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) })
     const { exports } = new api.Instance(compiled, { engine: { memory } })
-    const [errorSquares, ...combine] = [
-      exports.errorSquares as ErrorSquares,
-      ...KERNEL_NAMES.slice(0, MAX_TERMS).map((kernel) => exports[kernel] as Combine),
-    ]
-    return { combine, errorSquares, buffer: memory.buffer }
+    return {
+      combine: Array.from({ length: MAX_TERMS }, (_, j) => exports[`combine${j + 1}`] as Combine),
+      multistep: Array.from({ length: MAX_OLDER + 1 }, (_, m) => exports[`multistep${m}`] as Multistep),
+      errorSquares: exports.errorSquares as ErrorSquares,
+      buffer: memory.buffer,
+    }
   } catch {
     // No SIMD (e.g. `node --jitless`) or no address space for another memory: the loops below do the work.
     compiled ??= null
@@ -206,6 +218,34 @@ export class VectorSpace {
   }
 
   /**
+   * A multistep update with its new derivative, in one pass: d = (x − D)·r, then x ← x + Σ_j w_j·h_j with
+   * h_0 = d and h_j = older[j − 1] (0 to 3 older derivatives). r is 1/σ; the update uses d before its
+   * rounding to float32.
+   */
+  multistep(
+    d: Float32Array,
+    x: Float32Array,
+    denoised: Float32Array,
+    r: number,
+    weights: readonly number[],
+    older: readonly Float32Array[],
+  ): void {
+    const m = older.length
+    if (weights.length !== m + 1 || m > MAX_OLDER) {
+      throw new RangeError(`VectorSpace.multistep: ${weights.length} weights for ${m} older derivatives`)
+    }
+    const k = this.#kernels
+    if (!k) {
+      for (const term of [x, denoised, ...older]) this.#same(term, d)
+      multistep(d, x, denoised, r, weights, older)
+      return
+    }
+    const args = [this.#out(d), this.#out(x), this.#in(denoised, 0), this.#stride, r, weights[0]]
+    for (let j = 0; j < m; j++) args.push(weights[j + 1], this.#in(older[j], j + 1))
+    k.multistep[m](...(args as [number, number, number, number, number, number]))
+  }
+
+  /**
    * √(Σ e²/n) with e = (low − high)/max(atol, rtol·max(|low|, |previous|)): the mixed relative/absolute error
    * norm of an embedded solver pair. Sums run by element index mod 4, as in the WebAssembly kernel.
    */
@@ -289,6 +329,48 @@ function combine3(
 ): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = a * x[i] + b * y[i] + c * z[i]
   return out
+}
+
+function multistep(
+  d: Float32Array,
+  x: Float32Array,
+  denoised: Float32Array,
+  r: number,
+  w: readonly number[],
+  older: readonly Float32Array[],
+): void {
+  const [h1, h2, h3] = older
+  const [w0, w1, w2, w3] = w
+  const n = d.length
+  switch (older.length) {
+    case 0:
+      for (let i = 0; i < n; i++) {
+        const delta = (x[i] - denoised[i]) * r
+        d[i] = delta
+        x[i] = x[i] + w0 * delta
+      }
+      break
+    case 1:
+      for (let i = 0; i < n; i++) {
+        const delta = (x[i] - denoised[i]) * r
+        d[i] = delta
+        x[i] = x[i] + w0 * delta + w1 * h1[i]
+      }
+      break
+    case 2:
+      for (let i = 0; i < n; i++) {
+        const delta = (x[i] - denoised[i]) * r
+        d[i] = delta
+        x[i] = x[i] + w0 * delta + w1 * h1[i] + w2 * h2[i]
+      }
+      break
+    default:
+      for (let i = 0; i < n; i++) {
+        const delta = (x[i] - denoised[i]) * r
+        d[i] = delta
+        x[i] = x[i] + w0 * delta + w1 * h1[i] + w2 * h2[i] + w3 * h3[i]
+      }
+  }
 }
 
 function combineTerms(out: Float32Array, w: readonly number[], t: readonly Float32Array[]): Float32Array {

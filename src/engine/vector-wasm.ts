@@ -1,6 +1,7 @@
 /**
  * The vector kernels of `vector-ops.ts` as a WebAssembly SIMD module: out = Σ_j c_j·v_j over float32 arrays
- * with 1 to {@link MAX_TERMS} terms, and the scaled error norm of `dpm_adaptive`.
+ * with 1 to {@link MAX_TERMS} terms, the multistep update with its new derivative, and the scaled error norm
+ * of `dpm_adaptive`.
  *
  * Each float32 lane is widened to float64, multiplied and summed in the same order as the JavaScript loops
  * (`c0·v0 + c1·v1 + …`, left to right, no fused multiply-add), then rounded once to float32. WebAssembly
@@ -15,6 +16,8 @@ import { type Bytes, MODULE_HEADER, name, section, sleb, uleb, vector } from './
 
 /** Most terms a single combination takes. */
 export const MAX_TERMS = 6
+/** Most older derivatives a multistep update takes besides the new one. */
+export const MAX_OLDER = 3
 
 const I32 = 0x7f
 const F64 = 0x7c
@@ -116,6 +119,80 @@ function combineFunction(terms: number): Func {
 }
 
 /**
+ * multistep<m>(d, x, denoised, end, r, c0, c1, h1, …, c_m, h_m): per element δ = (x − D)·r, d = δ and
+ * x = x + c0·δ + c1·h1 + … + c_m·h_m, with δ kept in float64 for the update.
+ */
+function multistepFunction(older: number): Func {
+  const [D_OUT, X, DENOISED, END, R, C0] = [0, 1, 2, 3, 4, 5]
+  const coefficient = (j: number) => 6 + 2 * j
+  const pointer = (j: number) => 7 + 2 * j
+  const I = 6 + 2 * older
+  const R_SPLAT = I + 1
+  const C0_SPLAT = I + 2
+  const splat = (j: number) => I + 3 + j
+  const LOADED_X = I + 3 + older
+  const LOADED_D = LOADED_X + 1
+  const loaded = (j: number) => LOADED_X + 2 + j
+  const DELTA_LOW = LOADED_X + 2 + older
+  const DELTA_HIGH = DELTA_LOW + 1
+  const low = (local: number): Bytes => [...get(local), ...promoteLow]
+  const high = (local: number): Bytes => [...get(local), ...get(local), ...highHalf, ...promoteLow]
+  const delta = (widen: (local: number) => Bytes, into: number): Bytes => [
+    ...widen(LOADED_X),
+    ...widen(LOADED_D),
+    ...f64x2Sub,
+    ...get(R_SPLAT),
+    ...f64x2Mul,
+    ...set(into),
+  ]
+  const update = (widen: (local: number) => Bytes, deltaLocal: number): Bytes => {
+    const out: Bytes = [...widen(LOADED_X), ...get(C0_SPLAT), ...get(deltaLocal), ...f64x2Mul, ...f64x2Add]
+    for (let j = 0; j < older; j++) out.push(...get(splat(j)), ...widen(loaded(j)), ...f64x2Mul, ...f64x2Add)
+    return [...out, ...demoteZero]
+  }
+  const at = (pointerLocal: number): Bytes => [...get(pointerLocal), ...get(I), ...i32Add]
+  const body: Bytes = [...get(R), ...f64x2Splat, ...set(R_SPLAT), ...get(C0), ...f64x2Splat, ...set(C0_SPLAT)]
+  for (let j = 0; j < older; j++) body.push(...get(coefficient(j)), ...f64x2Splat, ...set(splat(j)))
+  const step: Bytes = [
+    ...at(X),
+    ...v128Load,
+    ...set(LOADED_X),
+    ...at(DENOISED),
+    ...v128Load,
+    ...set(LOADED_D),
+  ]
+  for (let j = 0; j < older; j++) step.push(...at(pointer(j)), ...v128Load, ...set(loaded(j)))
+  step.push(
+    ...delta(low, DELTA_LOW),
+    ...delta(high, DELTA_HIGH),
+    ...at(D_OUT),
+    ...get(DELTA_LOW),
+    ...demoteZero,
+    ...get(DELTA_HIGH),
+    ...demoteZero,
+    ...joinHalves,
+    ...v128Store,
+    ...at(X),
+    ...update(low, DELTA_LOW),
+    ...update(high, DELTA_HIGH),
+    ...joinHalves,
+    ...v128Store,
+  )
+  body.push(...loopOverVectors(I, END, step))
+  const params = [I32, I32, I32, I32, F64, F64]
+  for (let j = 0; j < older; j++) params.push(F64, I32)
+  return {
+    params,
+    results: [],
+    locals: [
+      [1, I32],
+      [2 + older + 2 + older + 2, V128],
+    ],
+    body,
+  }
+}
+
+/**
  * errorSquares(low, high, previous, end, atol, rtol, sums): e = (low − high)/max(atol, rtol·max(|low|,
  * |previous|)) per element; stores Σ e² by element index mod 4 as four float64 at `sums`.
  */
@@ -187,17 +264,24 @@ function errorSquaresFunction(): Func {
   }
 }
 
-/** Export names, in function order. */
-export const KERNEL_NAMES = [
-  ...Array.from({ length: MAX_TERMS }, (_, j) => `combine${j + 1}`),
-  'errorSquares',
-] as const
+/** The module's functions by export name, in function order. */
+function kernels(): [string, Func][] {
+  return [
+    ...Array.from({ length: MAX_TERMS }, (_, j): [string, Func] => [
+      `combine${j + 1}`,
+      combineFunction(j + 1),
+    ]),
+    ...Array.from({ length: MAX_OLDER + 1 }, (_, m): [string, Func] => [
+      `multistep${m}`,
+      multistepFunction(m),
+    ]),
+    ['errorSquares', errorSquaresFunction()],
+  ]
+}
 
 function moduleBytes(): Uint8Array {
-  const functions = [
-    ...Array.from({ length: MAX_TERMS }, (_, j) => combineFunction(j + 1)),
-    errorSquaresFunction(),
-  ]
+  const named = kernels()
+  const functions = named.map(([, f]) => f)
   const types = functions.map((f) => [
     0x60,
     ...vector(f.params.map((t) => [t])),
@@ -213,7 +297,7 @@ function moduleBytes(): Uint8Array {
     ...section(1, vector(types)),
     ...section(2, vector([memoryImport])),
     ...section(3, vector(functions.map((_, j) => uleb(j)))),
-    ...section(7, vector(KERNEL_NAMES.map((kernel, j) => [...name(kernel), 0x00, ...uleb(j)]))),
+    ...section(7, vector(named.map(([kernel], j) => [...name(kernel), 0x00, ...uleb(j)]))),
     ...section(10, vector(code)),
   ])
 }

@@ -127,11 +127,9 @@ export async function sampleDeis(
     const denoised = await evaluate(denoise, x, sigma)
     const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
     history.unshift(d)
-    // d = (x − D)/σ
-    v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
-    // x ← x + Σ_j c_j·d_{i−j}; first order is Euler, c₀ = σ' − σ
+    // d = (x − D)/σ, x ← x + Σ_j c_j·d_{i−j}; first order is Euler, c₀ = σ' − σ
     const c = sigmaNext <= 0 || i === 0 ? [sigmaNext - sigma] : coefficients[i]
-    v.combine(x, [1, ...c], [x, ...history.slice(0, c.length)])
+    v.multistep(d, x, denoised, 1 / sigma, c, history.slice(1, c.length))
     endStep(options, i, sigmas, x, denoised)
   }
   return v.result(x)

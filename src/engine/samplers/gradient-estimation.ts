@@ -32,12 +32,10 @@ export async function sampleGradientEstimation(
     if (sigmaNext === 0) {
       x.set(denoised)
     } else {
-      // d = (x − D)/σ
-      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
-      // From the second step on: x += d·dt + (γ − 1)(d − d_prev)·dt.
+      // d = (x − D)/σ, x ← x + d·dt + (γ − 1)(d − d_prev)·dt (the correction from the second step on)
       const c = i === 0 ? 0 : (GAMMA - 1) * dt
-      if (c === 0) v.combine2(x, 1, x, dt, d)
-      else v.combine3(x, 1, x, dt + c, d, -c, previous)
+      if (c === 0) v.multistep(d, x, denoised, 1 / sigma, [dt], [])
+      else v.multistep(d, x, denoised, 1 / sigma, [dt + c, -c], [previous])
     }
     ;[d, previous] = [previous, d]
     endStep(options, i, sigmas, x, denoised)

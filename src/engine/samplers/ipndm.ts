@@ -63,12 +63,10 @@ async function adamsBashforth(
     } else {
       const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
       history.unshift(d)
-      // d = (x − D)/σ
-      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
-      // x ← x + (σ' − σ)·Σ_j w_j·d_{i−j}
       const dt = sigmaNext - sigma
       const w = weights(sigmas, i, history.length).map((weight) => weight * dt)
-      v.combine(x, [1, ...w], [x, ...history])
+      // d = (x − D)/σ, x ← x + (σ' − σ)·Σ_j w_j·d_{i−j}
+      v.multistep(d, x, denoised, 1 / sigma, w, history.slice(1))
     }
     endStep(options, i, sigmas, x, denoised)
   }

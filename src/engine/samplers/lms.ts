@@ -62,12 +62,10 @@ export async function sampleLms(
     } else {
       const d = history.length < MAX_ORDER ? v.vector() : history.pop()!
       history.unshift(d)
-      // d = (x − D)/σ
-      v.combine2(d, 1 / sigma, x, -1 / sigma, denoised)
-      // x ← x + Σ_j c_j·d_{i−j}
       const order = history.length
       const c = Array.from({ length: order }, (_, j) => linearMultistepCoefficient(sigmas, order, i, j))
-      v.combine(x, [1, ...c], [x, ...history])
+      // d = (x − D)/σ, x ← x + Σ_j c_j·d_{i−j}
+      v.multistep(d, x, denoised, 1 / sigma, c, history.slice(1))
     }
     endStep(options, i, sigmas, x, denoised)
   }
