@@ -17,19 +17,22 @@ export async function sampleDpmppTwoM(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const v = new VectorSpace(input.length, 2)
+  const v = new VectorSpace(input.length, 3)
   const x = v.copyOf(input)
-  const previous = v.vector()
+  // D is copied in once and kept as the next step's D_prev.
+  let current = v.vector()
+  let previous = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
+    current.set(denoised)
     const ratio = sigmaNext / sigma
     if (sigmaNext === 0) {
       x.set(denoised)
     } else if (i === 0) {
       const c = -Math.expm1(-(Math.log(sigma) - Math.log(sigmaNext)))
-      v.combine2(x, ratio, x, c, denoised)
+      v.combine2(x, ratio, x, c, current)
     } else {
       const h = Math.log(sigma) - Math.log(sigmaNext)
       const hLast = Math.log(sigmas[i - 1]) - Math.log(sigma)
@@ -37,9 +40,9 @@ export async function sampleDpmppTwoM(
       const c = -Math.expm1(-h)
       const wNew = c * (1 + 1 / (2 * r))
       const wOld = -c / (2 * r)
-      v.combine3(x, ratio, x, wNew, denoised, wOld, previous)
+      v.combine3(x, ratio, x, wNew, current, wOld, previous)
     }
-    previous.set(denoised)
+    ;[current, previous] = [previous, current]
     endStep(options, i, sigmas, x, denoised)
   }
   return v.result(x)

@@ -32,8 +32,10 @@ async function multistepSde(
   const eta = options.eta ?? 1
   const { flow, sNoise } = options
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
-  const v = new VectorSpace(input.length, 3)
+  const v = new VectorSpace(input.length, 4)
   const x = v.copyOf(input)
+  // D is copied in once and kept as the next steps' D_prev and D_older.
+  let current = v.vector()
   let older = v.vector() // D from two steps back (3M only)
   let previous = v.vector()
   let hPrevious: number | null = null
@@ -43,6 +45,7 @@ async function multistepSde(
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
+    current.set(denoised)
     if (sigmaNext === 0) {
       x.set(denoised)
     } else {
@@ -87,16 +90,15 @@ async function multistepSde(
       }
       // Only the terms in use are read: the first step has no history, the 2M forms no D_older.
       const weights = [wD, wP, wO].slice(0, hPrevious === null ? 1 : correction === 'third-order' ? 3 : 2)
-      const terms = [denoised, previous, older].slice(0, weights.length)
+      const terms = [current, previous, older].slice(0, weights.length)
       if (eta > 0 && sNoise > 0) {
         weights.push(sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise)
         terms.push(options.noise(x.length))
       }
       v.combine(x, [a, ...weights], [x, ...terms])
     }
-    // Rotate the history: the oldest buffer takes the new estimate.
-    ;[older, previous] = [previous, older]
-    previous.set(denoised)
+    // Rotate the history: the oldest buffer takes the next estimate.
+    ;[older, previous, current] = [previous, current, older]
     hOlder = hPrevious
     hPrevious = h
     endStep(options, i, schedule, x, denoised)

@@ -27,14 +27,17 @@ export async function sampleErSde(
   const sNoise = options.sNoise
   const sigmas = offsetFirstSigmaForSnr(schedule, options)
   const erLambdas = Array.from(sigmas, (sigma) => Math.exp(-halfLogSnr(sigma, options.flow)))
-  const v = new VectorSpace(input.length, 4)
+  const v = new VectorSpace(input.length, 5)
   const x = v.copyOf(input)
-  const previous = v.vector()
+  // D is copied in once and kept as the next step's D_prev.
+  let current = v.vector()
+  let previous = v.vector()
   let slope = v.vector() // first divided difference of D
   let previousSlope = v.vector()
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigmas[i])
+    current.set(denoised)
     const stage = Math.min(MAX_STAGE, i + 1)
     if (sigmaNext === 0) {
       x.set(denoised)
@@ -65,9 +68,9 @@ export async function sampleErSde(
       const amount = alphaT * sNoise * (radicand >= 0 ? Math.sqrt(radicand) : 0)
       // x ← a·x + b·D + c₂·Δ + c₃·(Δ − Δ_prev)·κ + amount·n with Δ = (D − D_prev)·s
       const weights = [a, b]
-      const terms = [x, denoised]
+      const terms = [x, current]
       if (stage >= 2) {
-        v.combine2(slope, slopeScale, denoised, -slopeScale, previous)
+        v.combine2(slope, slopeScale, current, -slopeScale, previous)
         weights.push(c2 + c3 * curveScale)
         terms.push(slope)
         if (stage >= 3) {
@@ -82,7 +85,7 @@ export async function sampleErSde(
       v.combine(x, weights, terms)
       if (stage >= 2) [slope, previousSlope] = [previousSlope, slope]
     }
-    previous.set(denoised)
+    ;[current, previous] = [previous, current]
     endStep(options, i, schedule, x, denoised)
   }
   return v.result(x)

@@ -20,14 +20,17 @@ async function resMultistep(
   sigmas: Float64Array,
   options: SamplerOptions,
 ): Promise<Float32Array> {
-  const v = new VectorSpace(input.length, 2)
+  const v = new VectorSpace(input.length, 3)
   const x = v.copyOf(input)
-  const previous = v.vector()
+  // D is copied in once and kept as the next step's D_prev.
+  let current = v.vector()
+  let previous = v.vector()
   let previousSigmaDown = 0
   for (let i = 0; i < sigmas.length - 1; i++) {
     const sigma = sigmas[i]
     const sigmaNext = sigmas[i + 1]
     const denoised = await evaluate(denoise, x, sigma)
+    current.set(denoised)
     const { sigmaDown, sigmaUp } = ancestralStep(sigma, sigmaNext, eta)
     // x ← a·x + b·D + c·D_prev, then + s_noise·σ_up·n while σ' > 0
     let a: number
@@ -53,7 +56,7 @@ async function resMultistep(
       c = h * b2
     }
     const weights = [a, b]
-    const terms = [x, denoised]
+    const terms = [x, current]
     if (c !== 0) {
       weights.push(c)
       terms.push(previous)
@@ -63,7 +66,7 @@ async function resMultistep(
       terms.push(options.noise(x.length))
     }
     v.combine(x, weights, terms)
-    previous.set(denoised)
+    ;[current, previous] = [previous, current]
     previousSigmaDown = sigmaDown
     endStep(options, i, sigmas, x, denoised)
   }
