@@ -41,13 +41,15 @@ export async function sampleUniPc(
   const ts = sigmas.slice()
   ts[steps] = uniPcLastSigma(sigmas)
   const order = Math.min(3, steps - 1)
-  // x, the corrector's output, the prediction and up to `order` + 1 stored estimates
-  const v = new VectorSpace(input.length, 4 + order)
+  // x, the corrector's output, the prediction, the incoming estimate and up to `order` + 1 stored ones
+  const v = new VectorSpace(input.length, 5 + order)
   let x = v.copyOf(input)
   let out = v.vector()
   const predicted = v.vector()
   // Newest last; buffers are recycled as the window slides.
   const models: Float32Array[] = [v.copyOf(await evaluate(denoise, x, ts[0]))]
+  // Where the next estimate is copied in, once, before the corrector reads it.
+  let incoming = v.vector()
   const times: number[] = [ts[0]]
   report(options, 0, sigmas, x, models[0])
   for (let stepIndex = 1; stepIndex < steps; stepIndex++) {
@@ -65,13 +67,12 @@ export async function sampleUniPc(
         continue
       }
       v.combine(predicted, [coefficients.x, ...coefficients.predictor], [x, ...window])
-      const modelT = await evaluate(denoise, predicted, ts[target])
+      incoming.set(await evaluate(denoise, predicted, ts[target]))
       // x ← c_x·x + Σ_k w'_k·m_k + w'_t·D(x̃) (corrector)
-      v.combine(out, [coefficients.x, ...coefficients.corrector], [x, ...window, modelT])
+      v.combine(out, [coefficients.x, ...coefficients.corrector], [x, ...window, incoming])
       ;[x, out] = [out, x]
-      const slot = warmUp || models.length < order ? v.vector() : models.shift()!
-      slot.set(modelT)
-      models.push(slot)
+      models.push(incoming)
+      incoming = warmUp || models.length <= order ? v.vector() : models.shift()!
       if (!warmUp) times.shift()
       times.push(ts[target])
     }
