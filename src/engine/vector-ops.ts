@@ -78,7 +78,7 @@ export function useJavaScriptVectors(on: boolean): boolean {
 /** The kernels on a fresh memory of `bytes`, or null where WebAssembly (SIMD) is unavailable. */
 function instantiate(bytes: number): Kernels | null {
   const api = webAssembly()
-  if (!api || forceJavaScript) return null
+  if (!api || forceJavaScript || compiled === null) return null
   try {
     compiled ??= new api.Module(vectorKernelBytes())
     const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) })
@@ -90,7 +90,7 @@ function instantiate(bytes: number): Kernels | null {
       buffer: memory.buffer,
     }
   } catch {
-    // No SIMD (e.g. `node --jitless`) or no address space for another memory: the loops below do the work.
+    // No SIMD (e.g. `node --jitless`: never retried) or no room for another memory: the loops below do the work.
     compiled ??= null
     return null
   }

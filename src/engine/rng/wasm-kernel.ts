@@ -13,38 +13,9 @@
  * WebAssembly or its SIMD is unavailable (e.g. `node --jitless`); callers then use the JavaScript kernel.
  * @module
  */
+import { type Bytes, MODULE_HEADER, name, section, sleb, uleb, vector, webAssembly } from '../wasm-binary.js'
 import type { NormalKernel } from './box-muller.js'
 import type { Mt19937 } from './mt19937.js'
-
-type Bytes = number[]
-
-function uleb(value: number): Bytes {
-  const out: Bytes = []
-  do {
-    let byte = value & 0x7f
-    value >>>= 7
-    if (value !== 0) byte |= 0x80
-    out.push(byte)
-  } while (value !== 0)
-  return out
-}
-
-function sleb(value: number): Bytes {
-  const out: Bytes = []
-  for (;;) {
-    const byte = value & 0x7f
-    value >>= 7
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte)
-      return out
-    }
-    out.push(byte | 0x80)
-  }
-}
-
-const vector = (items: Bytes[]): Bytes => [...uleb(items.length), ...items.flat()]
-const section = (id: number, content: Bytes): Bytes => [id, ...uleb(content.length), ...content]
-const name = (text: string): Bytes => vector([...text].map((c) => [c.charCodeAt(0)]))
 
 const I32 = 0x7f
 const V128 = 0x7b
@@ -453,7 +424,7 @@ function moduleBytes(): Uint8Array {
     return [...uleb(body.length), ...body]
   })
   return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...MODULE_HEADER,
     ...section(1, vector(types)),
     ...section(3, vector(functions.map(({ type }) => [type]))),
     ...section(5, vector([[0x00, ...uleb(PAGES)]])),
@@ -469,15 +440,9 @@ function moduleBytes(): Uint8Array {
   ])
 }
 
-/** The part of the JavaScript WebAssembly API used here (the project's type libraries leave it out). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: Record<string, unknown> }
-}
-
 /** The WebAssembly SIMD kernel, or null where this runtime cannot compile or run it. */
 export function createWasmKernel(): NormalKernel | null {
-  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly
+  const api = webAssembly()
   if (api === undefined) return null
   let exports: Record<string, unknown>
   try {
