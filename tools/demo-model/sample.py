@@ -48,7 +48,7 @@ def generate(text_encoder, transformer, decoder, latent_norm, prompts, seeds, st
     img_ids = image_ids(8, 8).to(device)
     sigmas = simple_sigmas(steps, shift)
     for sigma, sigma_next in zip(sigmas[:-1], sigmas[1:]):
-        t = torch.full((len(prompts),), sigma)
+        t = torch.full((len(prompts),), sigma, device=device)
         v_c = transformer(x, cond, t, img_ids, torch.zeros(cond.shape[1], 3, device=device), cond_mask)
         if cfg == 1:
             v = v_c
