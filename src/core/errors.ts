@@ -27,8 +27,11 @@ const CATALOG = {
   MODEL_OUT_OF_MEMORY: { httpStatus: 507, retryable: true },
   /** The requested execution device (e.g. CUDA) is not available. */
   DEVICE_UNAVAILABLE: { httpStatus: 503, retryable: false },
-  /** No model was named and no default model is configured. */
-  MODEL_NOT_CONFIGURED: { httpStatus: 500, retryable: false },
+  /**
+   * The server has no model at all, so it cannot serve a generation: unavailable rather than a bug. Not
+   * retryable, since only the operator adding a model (`--model DIR`) changes the answer.
+   */
+  MODEL_NOT_CONFIGURED: { httpStatus: 503, retryable: false },
 
   // Requests and resources (the HTTP layer)
   /** The request body or query failed validation; `field` names the offending path. */

@@ -178,6 +178,7 @@ describe('toOpenAIError', () => {
     ['CREDITS_INSUFFICIENT', 429, 'insufficient_quota', 'insufficient_quota'],
     ['REQUEST_TIMEOUT', 504, 'server_error', 'timeout'],
     ['UNAVAILABLE', 503, 'server_error', null],
+    ['MODEL_NOT_CONFIGURED', 503, 'server_error', null],
     ['MODEL_RUN_FAILED', 500, 'server_error', null],
     ['PAYLOAD_TOO_LARGE', 413, 'invalid_request_error', null],
   ] as const)('%s → %i %s/%s', (code, status, type, errorCode) => {

@@ -185,6 +185,8 @@ describe('error statuses', () => {
     ['INTERNAL', 500],
     ['MODEL_RUN_FAILED', 500],
     ['UNAVAILABLE', 502],
+    ['MODEL_NOT_CONFIGURED', 502],
+    ['STORAGE_FAILED', 502],
     ['REQUEST_TIMEOUT', 504],
   ] as const)('%s → %i', (code, status) => {
     expect(toSegmindHttpStatus(errors[code as ErrorCode]('x'))).toBe(status)

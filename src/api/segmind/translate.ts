@@ -130,8 +130,9 @@ function inferenceSeconds(job: Job): number {
 
 /**
  * Pigment's error → one of the statuses Segmind documents: 400, 401, 403, 404, 406, 429, 500, 502, 504.
- * Expired requests are 404 ("unknown or expired"); temporary unavailability is 502 ("Service temporarily
- * unavailable"); anything else in the 4xx family is a bad request.
+ * Expired requests are 404 ("unknown or expired"); anything else in the 4xx family is a bad request. Segmind
+ * documents no 503, so every service-unavailable error (no model configured, device or storage down,
+ * shutting down) answers its closest documented code, 502 "Service temporarily unavailable".
  */
 export function toSegmindHttpStatus(error: PigmentError): number {
   const byCode: Partial<Record<ErrorCode, number>> = {
@@ -142,16 +143,13 @@ export function toSegmindHttpStatus(error: PigmentError): number {
     QUEUE_FULL: 429,
     RATE_LIMITED: 429,
     REQUEST_TIMEOUT: 504,
-    UNAVAILABLE: 502,
-    DEVICE_UNAVAILABLE: 502,
-    STORAGE_FAILED: 502,
-    JOB_INTERRUPTED: 502,
     GONE: 404,
     STORAGE_URL_EXPIRED: 404,
   }
   const mapped = byCode[error.code]
   if (mapped !== undefined) return mapped
   if (error.httpStatus === 404) return 404
+  if (error.httpStatus === 503) return 502
   if (error.httpStatus >= 400 && error.httpStatus < 500) return 400
   return 500
 }
