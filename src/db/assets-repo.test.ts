@@ -81,6 +81,19 @@ for (const target of await testDialects()) {
       expect(isPigmentError(bad, 'VALIDATION_FAILED')).toBe(true)
     })
 
+    it('pages through rows made in the same millisecond by id, none skipped or repeated', async () => {
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await repo.create(asset({ index: i }))).id)
+      const seen: string[] = []
+      let cursor: string | null = null
+      do {
+        const page = await repo.list({}, { limit: 2, cursor })
+        seen.push(...page.assets.map((a) => a.id))
+        cursor = page.nextCursor
+      } while (cursor !== null)
+      expect(seen).toEqual([...ids].sort().reverse())
+    })
+
     it('reads several at once and moves a job’s expiry', async () => {
       const a = await repo.create(asset({ index: 0 }))
       const b = await repo.create(asset({ index: 1 }))

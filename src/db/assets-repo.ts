@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely'
 import { errors } from '../core/errors.js'
 import type { Asset } from '../core/job.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor, encodeCursor, newestFirst } from './cursor.js'
 import type { AssetRow, Database } from './schema.js'
 
 export interface AssetFilter {
@@ -117,32 +117,8 @@ export class AssetsRepo {
       throw errors.VALIDATION_FAILED(`limit must be an integer from 1 to ${MAX_PAGE}`, { field: 'limit' })
     }
     const after = page.cursor == null ? null : decodeCursor(page.cursor)
-    const rows = await this.#db
-      .selectFrom('assets')
-      .selectAll()
-      .$if(filter.ownerKeyId !== undefined, (qb) =>
-        filter.ownerKeyId === null
-          ? qb.where('owner_key_id', 'is', null)
-          : qb.where('owner_key_id', '=', filter.ownerKeyId ?? ''),
-      )
+    const rows = await newestFirst(this.#db.selectFrom('assets').selectAll(), filter, after, page.limit + 1)
       .$if(filter.jobId !== undefined, (qb) => qb.where('job_id', '=', filter.jobId ?? ''))
-      .$if(filter.createdAfter !== undefined, (qb) =>
-        qb.where('created_at', '>', filter.createdAfter?.getTime() ?? 0),
-      )
-      .$if(filter.createdBefore !== undefined, (qb) =>
-        qb.where('created_at', '<', filter.createdBefore?.getTime() ?? 0),
-      )
-      .$if(after !== null, (qb) =>
-        qb.where((eb) =>
-          eb.or([
-            eb('created_at', '<', after?.createdAt ?? 0),
-            eb.and([eb('created_at', '=', after?.createdAt ?? 0), eb('id', '<', after?.id ?? '')]),
-          ]),
-        ),
-      )
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit + 1)
       .execute()
     const more = rows.length > page.limit
     const shown = more ? rows.slice(0, page.limit) : rows

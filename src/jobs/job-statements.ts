@@ -7,7 +7,7 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { JobState } from '../core/job.js'
 import type { DialectName } from '../db/connect.js'
-import type { ListPosition } from '../db/cursor.js'
+import { type ListPosition, newestFirst } from '../db/cursor.js'
 import type { Database, JobRow, JobsTable } from '../db/schema.js'
 import type { JobFilter } from './job-queue.js'
 
@@ -230,32 +230,8 @@ export async function listJobs(
   after: ListPosition | null,
 ): Promise<JobRow[]> {
   const states = filter.state === undefined ? undefined : ([] as JobState[]).concat(filter.state)
-  return db
-    .selectFrom('jobs')
-    .selectAll()
+  return newestFirst(db.selectFrom('jobs').selectAll(), filter, after, limit)
     .$if(states !== undefined, (qb) => qb.where('state', 'in', states ?? []))
-    .$if(filter.ownerKeyId !== undefined, (qb) =>
-      filter.ownerKeyId === null
-        ? qb.where('owner_key_id', 'is', null)
-        : qb.where('owner_key_id', '=', filter.ownerKeyId ?? ''),
-    )
     .$if(filter.model !== undefined, (qb) => qb.where('model', '=', filter.model ?? ''))
-    .$if(filter.createdAfter !== undefined, (qb) =>
-      qb.where('created_at', '>', filter.createdAfter?.getTime() ?? 0),
-    )
-    .$if(filter.createdBefore !== undefined, (qb) =>
-      qb.where('created_at', '<', filter.createdBefore?.getTime() ?? 0),
-    )
-    .$if(after !== null, (qb) =>
-      qb.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after?.createdAt ?? 0),
-          eb.and([eb('created_at', '=', after?.createdAt ?? 0), eb('id', '<', after?.id ?? '')]),
-        ]),
-      ),
-    )
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
     .execute()
 }
