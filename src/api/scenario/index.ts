@@ -265,7 +265,12 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
         response: { 200: UsageResponse, ...errorResponses },
       },
     },
-    async (request) => usageReport(deps, toUsagePlan(request.query, callerOf(request), new Date()), factors),
+    async (request) => {
+      const plan = toUsagePlan(request.query, callerOf(request), new Date())
+      // Only a server without a records database (route tests on fakes) has no usage to report.
+      if (deps.accounts === undefined) throw errors.FEATURE_UNAVAILABLE('this server keeps no usage records')
+      return usageReport(deps.accounts.usage, plan)
+    },
   )
 }
 

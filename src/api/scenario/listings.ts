@@ -1,14 +1,14 @@
 /**
- * Pages of Scenario jobs, assets, models and usage, read from Pigment's queue, asset records and model
- * catalog according to the plans in `queries.ts`. Pigment keeps no asset index of its own, so an asset page
+ * Pages of Scenario jobs, assets, models and usage, read from Pigment's queue, asset records, model
+ * catalog and usage records according to the plans in `queries.ts`. Pigment keeps no asset index of its own, so an asset page
  * walks the succeeded jobs newest first and takes their images in order; its token records where it stopped
  * (job page, job, image). Every walk is bounded: a page may come back short with a token to go on.
  * @module
  */
 import { isPigmentError } from '../../core/errors.js'
 import type { Asset, Job } from '../../core/job.js'
-import type { ModelFactors } from '../../credits/cost.js'
 import type { JobFilter } from '../../jobs/job-queue.js'
+import type { UsageRepo } from '../../usage/usage-report.js'
 import { requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import {
@@ -21,14 +21,7 @@ import {
   type UsagePlan,
 } from './queries.js'
 import type { ScenarioModel, UsageResponse } from './schema.js'
-import {
-  authorIdOf,
-  creativeUnits,
-  isHidden,
-  modelTypeOf,
-  scenarioStatus,
-  toScenarioModel,
-} from './translate.js'
+import { isHidden, modelTypeOf, scenarioStatus, toScenarioModel } from './translate.js'
 
 /** Queue pages read per request before answering with what was found and a token. */
 const MAX_ROUNDS = 10
@@ -164,38 +157,30 @@ export async function listModels(
   return { models, ...(end < all.length ? { nextToken: encodeOffset(end) } : {}) }
 }
 
-/** Jobs read for one usage report; a bigger history answers with what was counted. */
-const MAX_USAGE_JOBS = 10_000
-const USAGE_PAGE = 500
+/** What a usage report reads: the per-day, per-model totals of ended jobs (`UsageRepo.daily`). */
+export type DailyUsageSource = Pick<UsageRepo, 'daily'>
 
-/** Daily points per model (cost and jobs) and images made per day, over the plan's range. */
-export async function usageReport(
-  deps: Pick<ApiDeps, 'jobs'>,
-  plan: UsagePlan,
-  factors?: ModelFactors,
-): Promise<UsageResponse> {
-  const byModel = new Map<string, Map<string, { cost: number; jobs: number }>>()
+/**
+ * Daily points per model (creative units, jobs) and images made per day, over the plan's range, from the
+ * credit charges: they outlive the jobs' retention, and their cost is what was charged, so a report agrees
+ * with the dry runs and balances. Days and jobs count by when each job ended.
+ */
+export async function usageReport(usage: DailyUsageSource, plan: UsagePlan): Promise<UsageResponse> {
+  const byModel = new Map<string, Map<string, { milli: number; jobs: number }>>()
   const images = new Map<string, number>()
   if (!plan.empty) {
-    let cursor: string | null = null
-    for (let read = 0; read < MAX_USAGE_JOBS; read += USAGE_PAGE) {
-      const page = await deps.jobs.list(plan.filter, { limit: USAGE_PAGE, cursor })
-      for (const job of page.jobs) {
-        if (job.createdAt < plan.from || job.createdAt > plan.to) continue
-        if (plan.authors !== undefined && !plan.authors.has(authorIdOf(job.ownerKeyId))) continue
-        const day = `${job.createdAt.toISOString().slice(0, 10)}T00:00:00.000Z`
-        const points = byModel.get(job.request.model) ?? new Map()
-        const point = points.get(day) ?? { cost: 0, jobs: 0 }
-        const succeeded = scenarioStatus(job) === 'success'
-        points.set(day, {
-          cost: point.cost + (succeeded ? creativeUnits(job.request, factors) : 0),
-          jobs: point.jobs + 1,
-        })
-        byModel.set(job.request.model, points)
-        if (succeeded) images.set(day, (images.get(day) ?? 0) + job.assetIds.length)
+    const { from, to } = plan
+    const filters =
+      plan.keyIds === undefined ? [{ from, to }] : plan.keyIds.map((keyId) => ({ from, to, keyId }))
+    for (const filter of filters) {
+      for (const { day, model, jobs, images: made, credits } of await usage.daily(filter)) {
+        const points = byModel.get(model) ?? new Map()
+        const point = points.get(day) ?? { milli: 0, jobs: 0 }
+        // Summed in milli-credits, the ledger's unit, so adding keys' totals adds no rounding error.
+        points.set(day, { milli: point.milli + Math.round(credits * 1000), jobs: point.jobs + jobs })
+        byModel.set(model, points)
+        if (made > 0) images.set(day, (images.get(day) ?? 0) + made)
       }
-      cursor = page.nextCursor
-      if (cursor === null) break
     }
   }
   const sorted = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => a.localeCompare(b))
@@ -204,7 +189,7 @@ export async function usageReport(
       modelId,
       points: sorted(points).map(([time, point]) => ({
         time,
-        cost: Math.round(point.cost * 100) / 100,
+        cost: point.milli / 1000,
         discount: 0,
         jobs: point.jobs,
       })),

@@ -134,9 +134,15 @@ describe('GET /usages query', () => {
   })
 
   it('limits a user key to its own usage', () => {
-    expect(toUsagePlan({}, USER, now).filter.ownerKeyId).toBe('key_u')
+    expect(toUsagePlan({}, USER, now).keyIds).toEqual(['key_u'])
+    expect(toUsagePlan({ userId: 'key_u' }, USER, now)).toMatchObject({ keyIds: ['key_u'], empty: false })
     expect(toUsagePlan({ userId: 'key_other' }, USER, now).empty).toBe(true)
-    expect(toUsagePlan({ userIds: 'a,b' }, ADMIN, now).authors).toEqual(new Set(['a', 'b']))
+    expect(toUsagePlan({}, ADMIN, now).keyIds).toBeUndefined()
+    expect(toUsagePlan({ userIds: 'a,b,a', userId: 'anonymous' }, ADMIN, now).keyIds).toEqual([
+      null,
+      'a',
+      'b',
+    ])
   })
 })
 

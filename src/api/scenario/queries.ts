@@ -261,9 +261,11 @@ const DEFAULT_RANGE_DAYS = 30
 export interface UsagePlan {
   readonly from: Date
   readonly to: Date
-  readonly filter: JobFilter
-  /** `userId` / `userIds`: only these authors (undefined = every author the caller may see). */
-  readonly authors?: ReadonlySet<string>
+  /**
+   * The keys whose usage is summed (null = requests made with auth off); undefined = every key. From
+   * `userId` / `userIds`, narrowed to the caller's own key unless it is an admin.
+   */
+  readonly keyIds?: readonly (string | null)[]
   readonly empty: boolean
 }
 
@@ -287,19 +289,14 @@ export function toUsagePlan(query: UsageQuery, caller: Caller, now: Date): Usage
     to = now
     from = new Date(now.getTime() - rangeMs(query.timeRange))
   }
-  const users = [...listOf(query.userId), ...listOf(query.userIds)]
-  const own = caller.role === 'admin' ? undefined : authorIdOf(caller.keyId)
-  return {
-    from,
-    to,
-    filter: {
-      createdAfter: from,
-      createdBefore: to,
-      ...(caller.role === 'admin' ? {} : { ownerKeyId: caller.keyId }),
-    },
-    ...(users.length === 0 ? {} : { authors: new Set(users) }),
-    empty: own !== undefined && users.length > 0 && !users.includes(own),
+  const users = [...new Set([...listOf(query.userId), ...listOf(query.userIds)])]
+  if (caller.role !== 'admin') {
+    const own = authorIdOf(caller.keyId)
+    return { from, to, keyIds: [caller.keyId], empty: users.length > 0 && !users.includes(own) }
   }
+  if (users.length === 0) return { from, to, empty: false }
+  const keyIds = users.map((user) => (user === ANONYMOUS_AUTHOR ? null : user))
+  return { from, to, keyIds, empty: false }
 }
 
 function rangeMs(timeRange: string | undefined): number {

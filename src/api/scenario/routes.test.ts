@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../app.js'
+import { JobSettler } from '../../credits/job-settlement.js'
+import type { DatabaseHandle } from '../../db/connect.js'
+import { openTestDatabase } from '../../db/test-databases.js'
+import { openAccounts } from '../../keys/accounts.js'
 import { createAuthenticator } from '../auth.js'
 import { type FakeDeps, fakeDeps } from '../shared/testing/fake-deps.js'
 import { createScenarioValidator, specPathOf } from './testing/openapi-validator.js'
@@ -482,15 +486,84 @@ describe('GET /models', () => {
 })
 
 describe('GET /usages', () => {
-  it('counts creative units, jobs and images per day', async () => {
-    const deps = await start()
-    await generated(deps, { numSamples: 2 })
+  let handle: DatabaseHandle | undefined
+  afterEach(async () => {
+    await handle?.close()
+    handle = undefined
+  })
+
+  /**
+   * The fake queue behind the real credit accounting, as the server composes it. The fake worker moves jobs
+   * without the queue's transitions, so `finish` settles the charge as a real completion would.
+   */
+  async function withUsage(base: FakeDeps = fakeDeps()) {
+    handle = await openTestDatabase('sqlite')
+    const accounts = openAccounts(handle, base.config)
+    await start({ ...base, jobs: accounts.charge(base.jobs), accounts })
+    const settler = new JobSettler(accounts.ledger, { factors: accounts.factors })
+    return async (body: Record<string, unknown> = {}, headers?: Record<string, string>) => {
+      const { status, body: answer } = await call({
+        method: 'POST',
+        url: '/generate/txt2img',
+        payload: { modelId: 'tiny', prompt: 'a red cube', numSamples: 1, ...body },
+        ...(headers === undefined ? {} : { headers }),
+      })
+      expect(status).toBe(200)
+      const jobId: string = answer.job.jobId
+      base.worker.start(jobId)
+      await settler.settleJob(await base.worker.succeed(jobId))
+      return answer.creativeUnitsCost as number
+    }
+  }
+
+  it('reports the charged creative units, jobs and images per model and day', async () => {
+    const generate = await withUsage()
+    const costs = [await generate({ numSamples: 2 }), await generate({ numInferenceSteps: 8 })]
     const { status, body } = await call({ url: '/usages?timeRange=7d' })
     expect(status).toBe(200)
-    expect(body.modelUsages[0]).toMatchObject({ modelId: 'tiny', points: [{ jobs: 1, discount: 0 }] })
-    expect(body.modelUsages[0].points[0].cost).toBeGreaterThan(0)
-    expect(body.usages[0].points[0].value).toBe('2')
+    const today = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`
+    expect(body.modelUsages).toEqual([
+      {
+        modelId: 'tiny',
+        points: [{ time: today, cost: expect.closeTo(costs[0] + costs[1], 9), discount: 0, jobs: 2 }],
+      },
+    ])
+    expect(body.usages).toEqual([
+      { granularity: '1d', usageName: 'images-generation', points: [{ time: today, value: '3' }] },
+    ])
+    const before = await call({ url: '/usages?startDate=2026-01-01&endDate=2026-01-02' })
+    expect(before.body).toMatchObject({ modelUsages: [], usages: [{ points: [] }] })
     expect((await call({ url: '/usages?startDate=2026-01-01' })).status).toBe(400)
+  })
+
+  it('shows a user key its own usage only; an admin any authors it names', async () => {
+    const generate = await withUsage(
+      fakeDeps({
+        caller: (headers) => {
+          const key = headers['x-test-key']
+          return typeof key === 'string'
+            ? { keyId: key, role: 'user', remainingCredits: null }
+            : { keyId: null, role: 'admin', remainingCredits: null }
+        },
+      }),
+    )
+    await generate({}, { 'x-test-key': 'key_a' })
+    await generate({ numSamples: 2 }, { 'x-test-key': 'key_b' })
+    await generate({ numSamples: 3 })
+    const images = async (query: string, headers?: Record<string, string>) => {
+      const { body } = await call({ url: `/usages${query}`, ...(headers === undefined ? {} : { headers }) })
+      return body.usages[0].points.map((point: { value: string }) => point.value)
+    }
+    expect(await images('', { 'x-test-key': 'key_a' })).toEqual(['1'])
+    expect(await images('?userId=key_b', { 'x-test-key': 'key_a' })).toEqual([])
+    expect(await images('')).toEqual(['6'])
+    expect(await images('?userIds=key_a,anonymous')).toEqual(['4'])
+    expect(await images('?userId=key_b&userIds=key_b')).toEqual(['2'])
+  })
+
+  it('answers 501 on a server that keeps no usage records', async () => {
+    await start()
+    expect((await call({ url: '/usages' })).status).toBe(501)
   })
 })
 
