@@ -115,15 +115,48 @@ export interface CreditLedgerTable {
   created_at: number
 }
 
+/**
+ * The RunPod dialect's promises about one job (webhook, ttl, execution timeout) and its webhook's delivery.
+ * Only jobs submitted with one of them have a row.
+ */
+export interface RunPodJobsTable {
+  job_id: string
+  /** 'open' (job not finished) | 'delivering' (finished, webhook not settled) | 'closed' */
+  state: string
+  webhook: string | null
+  /** Epoch ms after which a job not finished is stopped (submission + `policy.ttl`). */
+  ttl_deadline: number | null
+  /** `policy.executionTimeout`: the longest one run may take, counted from its start. */
+  execution_timeout_ms: number | null
+  /** 1 once the dialect stopped the job for its policy (it reads TIMED_OUT). */
+  timed_out: number
+  /** The body to POST as JSON, for jobs that never entered the queue; null = render it from the job. */
+  payload: string | null
+  /** Delivery attempts begun (counted when claimed, so an attempt cut short by a crash counts). */
+  attempts: number
+  /** A delivering row is not claimed before this time (the retry delay). */
+  next_attempt_at: number | null
+  /** The process delivering it now, until `lease_until`. */
+  lease_owner: string | null
+  lease_until: number | null
+  /** 'delivered' | 'gave-up' once the webhook is settled; null otherwise. */
+  outcome: string | null
+  last_error: string | null
+  created_at: number
+  closed_at: number | null
+}
+
 export interface Database {
   jobs: JobsTable
   assets: AssetsTable
   api_keys: ApiKeysTable
   credit_charges: CreditChargesTable
   credit_ledger: CreditLedgerTable
+  runpod_jobs: RunPodJobsTable
 }
 
 export type JobRow = JobsTable
 export type AssetRow = AssetsTable
 export type ApiKeyRow = ApiKeysTable
 export type CreditChargeRow = CreditChargesTable
+export type RunPodJobRow = RunPodJobsTable

@@ -99,6 +99,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     accounts,
     metrics,
     ...(baseQueue instanceof BullmqQueue ? { fleet: fleetStatusSource(baseQueue) } : {}),
+    records: database,
     probeDatabase: async () => {
       await queue.counts()
     },

@@ -8,13 +8,17 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
 import { errors } from '../../core/errors.js'
 import { TERMINAL_STATES } from '../../core/job.js'
+import { openDatabase } from '../../db/connect.js'
+import type { Database } from '../../db/schema.js'
 import { authHook, callerOf, requireAdmin } from '../auth.js'
 import { dialectErrorHandler, dropNullFields, jobFailure } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob } from '../shared/generations.js'
 import { strictValidatorCompiler, toValidationError } from '../shared/validator.js'
+import { RunPodJobStore } from './job-store.js'
 import { JobWatch } from './job-watch.js'
 import {
   DirectBody,
@@ -43,9 +47,14 @@ const STREAM_WAIT_MS = 10_000
 /** A running job stops at its next step; /cancel waits this long to report it stopped. */
 const CANCEL_WAIT_MS = 5_000
 
+/** How often the dialect reads its job state back from the database (see `job-watch.ts`). */
+const SWEEP_MS = 5_000
+
 export interface RunPodOptions {
   /** Webhook timeout and retries; RunPod's by default (tests shorten them). */
   readonly webhookPolicy?: WebhookPolicy
+  /** Sweep period; tests shorten it. */
+  readonly sweepMs?: number
 }
 
 export async function runpodApi(
@@ -54,12 +63,15 @@ export async function runpodApi(
   options: RunPodOptions = {},
 ): Promise<void> {
   const retentionMs = Math.max(1, deps.config.retentionSeconds) * 1000
+  const records = await dialectRecords(deps)
   const watch: JobWatch = new JobWatch({
     jobs: deps.jobs,
+    store: new RunPodJobStore(records.db),
     render: (job) => service.status(job),
     logger: app.log,
     webhookPolicy: options.webhookPolicy ?? RUNPOD_WEBHOOK_POLICY,
     rememberMs: retentionMs,
+    sweepMs: options.sweepMs ?? SWEEP_MS,
   })
   const service = new WorkerService(deps, watch, new SideJobs(retentionMs))
   const checkInput = TypeCompiler.Compile(WorkerInput)
@@ -75,7 +87,15 @@ export async function runpodApi(
     if (request.routeOptions.url !== '/ping') await authenticate(request)
   })
   app.addHook('preValidation', dropNullFields)
-  app.addHook('onClose', async () => watch.close())
+  app.addHook('onClose', async () => {
+    await watch.close()
+    await records.close()
+  })
+  // Resumed work renders signed links, which need the listening address: start once it is known (the
+  // listen promise settles before a macrotask runs).
+  app.addHook('onListen', async () => {
+    setTimeout(() => watch.start(), 0).unref()
+  })
 
   /** Starts a queue-mode request: a generation is queued and watched; a maintenance action runs now. */
   async function submit(endpoint: string, body: QueueBody, caller: ReturnType<typeof callerOf>) {
@@ -95,15 +115,21 @@ export async function runpodApi(
     )
     if ('job' in started) {
       const policy = body.policy ?? {}
-      watch.watch(started.job, {
-        ...(webhook === undefined ? {} : { webhook }),
-        ...(policy.executionTimeout === undefined ? {} : { executionTimeoutMs: policy.executionTimeout }),
-        ...(policy.ttl === undefined ? {} : { ttlMs: policy.ttl }),
-      })
+      await watch
+        .watch(started.job, {
+          ...(webhook === undefined ? {} : { webhook }),
+          ...(policy.executionTimeout === undefined ? {} : { executionTimeoutMs: policy.executionTimeout }),
+          ...(policy.ttl === undefined ? {} : { ttlMs: policy.ttl }),
+        })
+        .catch(async (error: unknown) => {
+          // the client hears of a failure, so the job must not run on without its webhook and limits
+          await deps.jobs.cancel(started.job.id).catch(() => null)
+          throw error
+        })
       return { job: started.job }
     }
     const side = service.sideJobs.record(caller.keyId, started.output, started.executionTime)
-    if (webhook !== undefined) watch.notify(webhook, async () => side, side.id)
+    if (webhook !== undefined) await watch.notify(webhook, side, side.id)
     return { side }
   }
 
@@ -281,4 +307,15 @@ export async function runpodApi(
     },
     async () => ({ status: 'healthy' }),
   )
+}
+
+/**
+ * The records database the dialect keeps its job state in. Route tests on fakes have none: they get a private
+ * in-memory one, which works the same but does not outlive the process.
+ */
+async function dialectRecords(
+  deps: ApiDeps,
+): Promise<{ readonly db: Kysely<Database>; close(): Promise<void> }> {
+  if (deps.records !== undefined) return { db: deps.records.db, close: async () => {} }
+  return openDatabase('sqlite::memory:')
 }

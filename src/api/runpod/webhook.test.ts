@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isPigmentError } from '../../core/errors.js'
-import { checkWebhookUrl, deliverWebhook } from './webhook.js'
+import { checkWebhookUrl, maxAttempts, postWebhook } from './webhook.js'
 
 // Long enough for a cold first request on a busy machine; only the 'hang' case waits it out.
-const FAST = { timeoutMs: 1500, retries: 2, retryDelayMs: 10 }
+const TIMEOUT_MS = 1500
 let server: Server | undefined
 afterEach(async () => {
   server?.closeAllConnections()
@@ -29,26 +29,31 @@ async function receiver(behaviours: (number | 'hang')[]) {
   return { url: new URL(`http://127.0.0.1:${port}/hook`), bodies }
 }
 
-describe('deliverWebhook', () => {
-  it('POSTs the body as JSON once when the receiver accepts it', async () => {
-    const { url, bodies } = await receiver([200])
-    const report = await deliverWebhook(url, { id: 'j1', status: 'COMPLETED' }, FAST)
-    expect(report).toEqual({ delivered: true, attempts: 1 })
+describe('postWebhook', () => {
+  it('POSTs the body as JSON once; a 2xx answer is a delivery', async () => {
+    const { url, bodies } = await receiver([204])
+    expect(await postWebhook(url, { id: 'j1', status: 'COMPLETED' }, TIMEOUT_MS)).toEqual({ ok: true })
     expect(bodies).toEqual([{ id: 'j1', status: 'COMPLETED' }])
   })
 
-  it('retries after an error status and after a receiver that does not answer in time', async () => {
-    const { url, bodies } = await receiver([500, 'hang', 204])
-    const report = await deliverWebhook(url, { id: 'j2' }, FAST)
-    expect(report).toEqual({ delivered: true, attempts: 3 })
-    expect(bodies).toHaveLength(3)
+  it('an error status, a receiver that does not answer in time and a refused connection are failures', async () => {
+    const { url } = await receiver([503, 'hang'])
+    expect(await postWebhook(url, { id: 'j2' }, TIMEOUT_MS)).toEqual({ ok: false, error: 'HTTP 503' })
+    expect(await postWebhook(url, { id: 'j2' }, TIMEOUT_MS)).toMatchObject({
+      ok: false,
+      error: expect.any(String),
+    })
+    server?.closeAllConnections()
+    await new Promise((resolve) => server?.close(resolve))
+    server = undefined
+    expect(await postWebhook(url, { id: 'j2' }, TIMEOUT_MS)).toMatchObject({
+      ok: false,
+      error: expect.any(String),
+    })
   })
 
-  it('gives up after the retries and says why', async () => {
-    const { url, bodies } = await receiver([503, 503, 503, 200])
-    const report = await deliverWebhook(url, { id: 'j3' }, FAST)
-    expect(report).toEqual({ delivered: false, attempts: 3, lastError: 'HTTP 503' })
-    expect(bodies).toHaveLength(3)
+  it('the most attempts are the first and its retries', () => {
+    expect(maxAttempts({ timeoutMs: 1, retries: 2, retryDelayMs: 1 })).toBe(3)
   })
 })
 

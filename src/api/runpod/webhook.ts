@@ -1,7 +1,8 @@
 /**
- * RunPod's `webhook`: when a job ends, its final status body is POSTed to the URL the caller gave. A delivery
+ * RunPod's `webhook`: when a job ends, its final status body is POSTed to the URL the caller gave. An attempt
  * that fails (an error status, no answer within the timeout, a refused connection) is retried after a delay,
- * a bounded number of times, as RunPod does; the outcome is logged, never thrown.
+ * a bounded number of times, as RunPod does. This file makes one attempt; `job-watch.ts` schedules them from
+ * the database, so retries survive a restart.
  * @module
  */
 import { errors } from '../../core/errors.js'
@@ -21,11 +22,12 @@ export const RUNPOD_WEBHOOK_POLICY: WebhookPolicy = Object.freeze({
   retryDelayMs: 10_000,
 })
 
-export interface DeliveryReport {
-  readonly delivered: boolean
-  readonly attempts: number
-  /** Why the last attempt failed, when none succeeded. */
-  readonly lastError?: string
+/** One attempt's result: delivered, or why not. */
+export type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly error: string }
+
+/** The most attempts a webhook gets: the first and its retries. */
+export function maxAttempts(policy: WebhookPolicy): number {
+  return policy.retries + 1
 }
 
 /** Only http(s) URLs are called; anything else is a 400 at submission, naming `webhook`. */
@@ -46,28 +48,18 @@ export function checkWebhookUrl(value: string): URL {
   return url
 }
 
-export async function deliverWebhook(
-  url: URL,
-  body: unknown,
-  policy: WebhookPolicy = RUNPOD_WEBHOOK_POLICY,
-): Promise<DeliveryReport> {
-  const payload = JSON.stringify(body)
-  let lastError = ''
-  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, policy.retryDelayMs))
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
-        signal: AbortSignal.timeout(policy.timeoutMs),
-      })
-      await response.body?.cancel()
-      if (response.ok) return { delivered: true, attempts: attempt }
-      lastError = `HTTP ${response.status}`
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error)
-    }
+/** POSTs the body as JSON once; an answer outside 2xx, a timeout or a connection error is a failure. */
+export async function postWebhook(url: URL, body: unknown, timeoutMs: number): Promise<AttemptResult> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    await response.body?.cancel()
+    return response.ok ? { ok: true } : { ok: false, error: `HTTP ${response.status}` }
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) }
   }
-  return { delivered: false, attempts: policy.retries + 1, lastError }
 }

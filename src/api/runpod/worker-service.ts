@@ -95,8 +95,10 @@ export class WorkerService {
 
   async status(job: Job): Promise<JobStatusBody> {
     const output = job.state === 'succeeded' ? await this.result(job) : undefined
+    // only a canceled or failed job can read TIMED_OUT: spare the lookup for the rest
+    const stoppable = job.state === 'canceled' || job.state === 'failed'
     return toJobStatus(job, {
-      timedOut: this.watch.isTimedOut(job.id),
+      timedOut: stoppable && (await this.watch.isTimedOut(job.id)),
       ...(output === undefined ? {} : { output }),
       now: new Date(),
     })

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../config/schema.js'
 import type { Asset } from '../../core/job.js'
+import type { DatabaseHandle } from '../../db/connect.js'
 import type { FleetStatusSource } from '../../fleet/fleet-status.js'
 import type { ModelProfile } from '../../jobs/canonicalize.js'
 import type { JobEvents, JobProducer } from '../../jobs/job-queue.js'
@@ -71,6 +72,11 @@ export interface ApiDeps {
   readonly metrics: PigmentMetrics
   /** Fleet mode (`--queue redis://…`): live workers, slots per model and queue depth, for /readyz. */
   readonly fleet?: FleetStatusSource
+  /**
+   * The records database, for a dialect's own per-job state that must outlive the process (RunPod's
+   * webhooks and execution policy). Absent in route tests on fakes.
+   */
+  readonly records?: Pick<DatabaseHandle, 'db'>
   /** Throws when the records database cannot be reached (for /readyz). */
   probeDatabase(): Promise<void>
   readonly state: ServerState

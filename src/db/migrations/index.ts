@@ -7,10 +7,12 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
 import * as jobsAndAssets from './0001-jobs-and-assets.js'
 import * as keysCreditsUsage from './0002-keys-credits-usage.js'
+import * as runpodJobs from './0003-runpod-jobs.js'
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-jobs-and-assets': jobsAndAssets,
   '0002-keys-credits-usage': keysCreditsUsage,
+  '0003-runpod-jobs': runpodJobs,
 })
 
 class InCodeMigrations implements MigrationProvider {
