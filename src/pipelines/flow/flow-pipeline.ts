@@ -63,6 +63,7 @@ export class FlowPipeline implements ImagePipeline {
   static async load(folder: ModelFolder, options: SessionOptions = {}): Promise<FlowPipeline> {
     const { paths, manifest } = folder
     const tokenizer = await loadT5Tokenizer(paths.tokenizer, manifest.text.padding, manifest.text.maxLength)
+    // Copy of the session opening in SdPipeline.load (src/pipelines/sd/sd-pipeline.ts); change both.
     const open = (file: string, label: string) => createSession(file, { ...options, label })
     const textEncoder = await open(paths.textEncoder, 'textEncoder')
     const transformer = await open(paths.denoiser, 'denoiser')
@@ -94,6 +95,7 @@ export class FlowPipeline implements ImagePipeline {
     return new FlowPipeline(folder, tokenizer, { textEncoder, transformer, vae }, clip)
   }
 
+  // Copy of SdPipeline.generate (src/pipelines/sd/sd-pipeline.ts); change both.
   async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
     return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
@@ -101,6 +103,7 @@ export class FlowPipeline implements ImagePipeline {
     )
   }
 
+  // Copy of SdPipeline.#generate (src/pipelines/sd/sd-pipeline.ts); only the model differs.
   async #generate(settings: ImageSettings, sampler: string, hooks: GenerateHooks): Promise<RawImage[]> {
     const sampling = this.#sampling
     const { manifest } = this.folder
@@ -135,6 +138,7 @@ export class FlowPipeline implements ImagePipeline {
    * transformer seeing all of it (engine-spec §5).
    */
   #encodePrompt(text: string): Promise<FlowTextEncoding> {
+    // Copy of the prompt cache in SdPipeline.#encodePrompt (src/pipelines/sd/sd-pipeline.ts).
     const cached = this.#prompts.get(text)
     if (cached) return cached
     const encoding = (async () => {

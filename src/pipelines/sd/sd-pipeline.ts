@@ -69,6 +69,7 @@ export class SdPipeline implements ImagePipeline {
   static async load(folder: ModelFolder, options: SessionOptions = {}): Promise<SdPipeline> {
     const { paths, manifest } = folder
     const tokenizer = await loadClipTokenizer(paths.tokenizer, manifest.text.maxLength)
+    // Copy of the session opening in FlowPipeline.load (src/pipelines/flow/flow-pipeline.ts); change both.
     const open = (file: string, label: string) => createSession(file, { ...options, label })
     const textEncoder = await open(paths.textEncoder, 'textEncoder')
     const unet = await open(paths.denoiser, 'denoiser')
@@ -77,6 +78,7 @@ export class SdPipeline implements ImagePipeline {
     return new SdPipeline(folder, tokenizer, { textEncoder, unet, vae })
   }
 
+  // Copy of FlowPipeline.generate (src/pipelines/flow/flow-pipeline.ts); change both.
   async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
     return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
@@ -84,6 +86,7 @@ export class SdPipeline implements ImagePipeline {
     )
   }
 
+  // Copy of FlowPipeline.#generate (src/pipelines/flow/flow-pipeline.ts); only the model differs.
   async #generate(settings: ImageSettings, sampler: string, hooks: GenerateHooks): Promise<RawImage[]> {
     const sampling = this.#sampling
     const cond = await this.#encodePrompt(settings.prompt)
@@ -114,6 +117,7 @@ export class SdPipeline implements ImagePipeline {
 
   /** CLIP `last_hidden_state` for a prompt, cached by prompt text. */
   #encodePrompt(text: string): Promise<TextEncoding> {
+    // Copy of the prompt cache in FlowPipeline.#encodePrompt (src/pipelines/flow/flow-pipeline.ts).
     const cached = this.#prompts.get(text)
     if (cached) return cached
     const encoding = (async () => {
