@@ -280,7 +280,7 @@ describe('insufficient credits, in each dialect', () => {
 describe('rate limits per key', () => {
   it('concurrent jobs beyond the key’s limit get 429 with Retry-After', async () => {
     const { headers } = await newKey({ concurrency: 1 })
-    const long = await generate(headers, { width: 128, height: 128, steps: 150 })
+    const long = await generate(headers, { width: 512, height: 512, steps: 150 }) // seconds of work: still running
     expect(long.status).toBe(202)
     const refused = await generate(headers)
     expect(refused.status).toBe(429)

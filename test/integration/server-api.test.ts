@@ -20,8 +20,11 @@ import {
 let server: ServerProcess
 let base: string
 const small = { width: 64, height: 64, steps: 4 }
-/** Long enough to be seen running (hundreds of steps of a few ms each at 128×128). */
-const slow = { width: 128, height: 128, steps: 150 }
+/**
+ * Long enough to be seen running and canceled: 150 steps at 512×512 (several seconds; at 128×128 the job once
+ * finished between two polls when the engine got faster).
+ */
+const slow = { width: 512, height: 512, steps: 150 }
 
 beforeAll(async () => {
   const model = await makeTestModel()

@@ -16,7 +16,8 @@ import {
 
 let model: string
 const servers: ServerProcess[] = []
-const slow = { width: 128, height: 128, steps: 120 }
+/** Several seconds of work (150 steps at 512×512), so a poll sees it running and a 0.2 s grace period cannot cover it. */
+const slow = { width: 512, height: 512, steps: 150 }
 const small = { width: 64, height: 64, steps: 4 }
 
 beforeAll(async () => {
