@@ -4,7 +4,10 @@
  * image with the checker (shape colour, background colour, shape class).
  *
  *   npx tsx tools/demo-model/evaluate.ts [--model pigment-shapes] [--n 100] [--steps N] [--cfg X]
- *                                        [--save DIR] [--json FILE]
+ *                                        [--save DIR] [--json FILE] [--seed-offset K]
+ *
+ * `--seed-offset K` adds K to every prompt's seed: the same captions with other noise, to see how much a figure
+ * owes to the particular seeds.
  *
  * Targets (issue #7) on held-out prompts: colour accuracy ≥ 90 %, shape accuracy ≥ 75 %.
  */
@@ -30,6 +33,7 @@ const prompts = JSON.parse(readFileSync(join(import.meta.dirname, 'prompts.json'
 >
 const count = Number(option('n') ?? 100)
 const save = option('save')
+const seedOffset = Number(option('seed-offset') ?? 0)
 const pipeline = await loadPipeline(option('model') ?? 'pigment-shapes')
 const { defaults } = pipeline.folder.manifest
 const steps = Number(option('steps') ?? defaults.steps)
@@ -55,7 +59,7 @@ for (const split of ['seen', 'heldOut'] as const) {
       cfg,
       sampler: defaults.sampler,
       scheduler: defaults.scheduler,
-      seed,
+      seed: seed + seedOffset,
       n: 1,
     })
     const got = checkImage(image.rgb, image.width, image.height)
