@@ -32,7 +32,7 @@ for (const target of await testDialects()) {
       expect(await store.finish('j1')).toBeNull()
       expect(await store.finish('j2')).toBe('closed')
       expect(await store.open()).toEqual([])
-      expect(await store.due()).toEqual(['j1'])
+      expect(await store.pending()).toEqual([{ jobId: 'j1', nextAttemptAt: T0 }])
     })
 
     it('remembers a job stopped for its policy, only while it is open', async () => {
@@ -54,9 +54,9 @@ for (const target of await testDialects()) {
       )
       expect(claims.filter((claim) => claim !== null)).toHaveLength(1)
       expect(claims.find((claim) => claim !== null)?.attempts).toBe(1)
-      expect(await store.due()).toEqual([])
+      expect(await store.pending()).toEqual([])
       now += 1001
-      expect(await store.due()).toEqual(['j1'])
+      expect(await store.pending()).toEqual([{ jobId: 'j1', nextAttemptAt: T0 }])
       const next = await store.claim('j1', 'e', 1000, POLICY.maxAttempts)
       expect(next?.attempts).toBe(2)
       // the first owner's lease is gone: what it reports changes nothing
@@ -73,6 +73,7 @@ for (const target of await testDialects()) {
       for (let attempt = 1; attempt <= 2; attempt++) {
         expect(await store.claim('j1', 'a', 1000, POLICY.maxAttempts)).toMatchObject({ attempts: attempt })
         expect(await store.failed('j1', 'a', 'HTTP 503', POLICY)).toBe('retry')
+        expect(await store.pending()).toEqual([{ jobId: 'j1', nextAttemptAt: now + POLICY.retryDelayMs }])
         expect(await store.claim('j1', 'a', 1000, POLICY.maxAttempts)).toBeNull()
         now += POLICY.retryDelayMs
       }
@@ -104,7 +105,7 @@ for (const target of await testDialects()) {
 
     it('stores the body of a job that never queued, and prunes closed rows after the retention', async () => {
       await store.addFinished('side', HOOK, { id: 'side', status: 'COMPLETED', output: { warmed: true } })
-      expect(await store.due()).toEqual(['side'])
+      expect(await store.pending()).toEqual([{ jobId: 'side', nextAttemptAt: T0 }])
       const claimed = await store.claim('side', 'a', 1000, POLICY.maxAttempts)
       expect(claimed?.payload).toEqual({ id: 'side', status: 'COMPLETED', output: { warmed: true } })
       await store.delivered('side', 'a')

@@ -113,19 +113,18 @@ export class RunPodJobStore {
     return rows.map(toRecord)
   }
 
-  /** Ids of webhooks whose next attempt is due and that no process is delivering now. */
-  async due(limit = 100): Promise<string[]> {
+  /** Webhooks to send that no process is sending now, soonest first, with when each next attempt is due. */
+  async pending(limit = 100): Promise<{ readonly jobId: string; readonly nextAttemptAt: number }[]> {
     const now = this.#clock()
     const rows = await this.#db
       .selectFrom('runpod_jobs')
-      .select('job_id')
+      .select(['job_id', 'next_attempt_at'])
       .where('state', '=', 'delivering')
-      .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_attempt_at')
       .limit(limit)
       .execute()
-    return rows.map((row) => row.job_id)
+    return rows.map((row) => ({ jobId: row.job_id, nextAttemptAt: Number(row.next_attempt_at ?? now) }))
   }
 
   async isTimedOut(jobId: string): Promise<boolean> {

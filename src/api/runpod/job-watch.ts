@@ -128,7 +128,11 @@ export class JobWatch {
       logger.warn({ jobId }, 'runpod: webhook not delivered: its last attempt was interrupted')
     }
     if (this.#closed) return
-    for (const jobId of await store.due()) void this.#deliver(jobId)
+    const now = this.#clock()
+    for (const { jobId, nextAttemptAt } of await store.pending()) {
+      if (nextAttemptAt <= now) void this.#deliver(jobId)
+      else if (!this.#retries.has(jobId)) this.#retryLater(jobId, nextAttemptAt - now)
+    }
     await store.prune(this.#clock() - rememberMs)
   }
 
