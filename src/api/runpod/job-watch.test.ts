@@ -59,7 +59,7 @@ function afterRestart(queue: FakeQueue): JobProducer & JobEvents {
   })
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out')

@@ -190,9 +190,14 @@ export class JobWatch {
     if (this.#stopping.has(id)) return
     this.#stopping.add(id)
     this.#settings.logger.info({ jobId: id }, 'runpod: job exceeded its execution policy; canceling')
-    // marked first, so the cancel's final status (and its webhook) already reads TIMED_OUT
-    await this.#settings.store.markTimedOut(id)
-    await this.#settings.jobs.cancel(id)
+    try {
+      // marked first, so the cancel's final status (and its webhook) already reads TIMED_OUT
+      await this.#settings.store.markTimedOut(id)
+      await this.#settings.jobs.cancel(id)
+    } catch (error) {
+      this.#stopping.delete(id) // the next check (timer or sweep) tries again
+      throw error
+    }
   }
 
   async #finished(id: string): Promise<void> {
