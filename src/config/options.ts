@@ -116,6 +116,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'a fleet worker silent this long is taken for dead and its job runs elsewhere (default 30s)',
     'time',
   ),
+  option(
+    'metricsPort',
+    'metrics-port',
+    'integer',
+    'pigment worker: serve Prometheus /metrics on this port; 0 = none (default 0; serve has /metrics on --port)',
+    'port',
+  ),
   option('storage.kind', 'storage', 'string', 'where images go: local or s3 (default local)', 'local|s3'),
   option('storage.bucket', 's3-bucket', 'string', 'S3 bucket', 'name'),
   option('storage.prefix', 's3-prefix', 'string', 'key prefix inside the bucket', 'prefix'),

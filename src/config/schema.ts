@@ -87,6 +87,8 @@ export const ConfigSchema = Type.Object(
     fleetPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'pigment' }),
     /** A fleet worker silent this long (BullMQ lock) is taken for dead; its job goes to another worker. */
     workerLockSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+    /** `pigment worker` serves Prometheus `/metrics` on this port (on `host`); 0 = none. */
+    metricsPort: Type.Integer({ minimum: 0, maximum: 65_535, default: 0 }),
     /** Accepted API keys (operator keys, admin role). None = auth off, allowed only on a loopback host. */
     apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
     /** Serve without API keys on a non-loopback host (the operator says so explicitly). */

@@ -40,8 +40,8 @@ export interface LocalFleet {
   readonly databaseUrl: string
   readonly prefix: string
   readonly s3: { readonly endpoint: string; readonly bucket: string; readonly directory: string }
-  /** Starts one more worker process. */
-  addWorker(): Promise<FleetProcess>
+  /** Starts one more worker process, with `args` after the shared ones (e.g. its own metrics port). */
+  addWorker(args?: readonly string[]): Promise<FleetProcess>
   stop(): Promise<void>
 }
 
@@ -112,11 +112,11 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
   const urls: string[] = []
   let workerCount = 0
 
-  const addWorker = async (): Promise<FleetProcess> => {
+  const addWorker = async (args: readonly string[] = []): Promise<FleetProcess> => {
     const name = `worker-${++workerCount}`
     const { process: child } = await spawnFleetProcess({
       name,
-      args: ['worker', ...shared, ...(options.workerArgs ?? [])],
+      args: ['worker', ...shared, ...(options.workerArgs ?? []), ...args],
       env,
       ready: WORKING,
       ...(options.workerEntry === undefined ? {} : { entry: options.workerEntry }),

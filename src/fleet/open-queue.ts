@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from '../config/schema.js'
+import type { Job } from '../core/job.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { type BullmqQueue, openBullmqQueue } from '../jobs/bullmq/bullmq-queue.js'
 import { DbQueue } from '../jobs/db-queue.js'
@@ -15,6 +16,8 @@ export interface QueueRole {
   /** Workers draining the queue, for the Retry-After estimate. */
   readonly concurrency: number
   readonly logger?: WorkerLogger
+  /** Worker processes: settles what a job's end settles before the end is announced (see BullmqQueue). */
+  readonly onJobEnded?: (job: Job) => Promise<void>
 }
 
 function settings(config: Config, role: QueueRole) {
@@ -37,6 +40,7 @@ export async function openFleetQueue(
     prefix: config.fleetPrefix,
     subscribeEvents: role.hearsEvents,
     onRedisError: (err, during) => role.logger?.warn({ err }, `redis unavailable while ${during}`),
+    ...(role.onJobEnded === undefined ? {} : { onJobEnded: role.onJobEnded }),
   })
 }
 

@@ -5,7 +5,10 @@
  */
 import type { PigmentMetrics } from '../api/shared/pigment-metrics.js'
 import type { Job, JobError, JobProgress } from '../core/job.js'
+import type { DbQueue } from '../jobs/db-queue.js'
 import type { ClaimedJob, JobQueue } from '../jobs/job-queue.js'
+
+type ClaimById = Pick<DbQueue, 'claimJob'>
 
 interface RunTiming {
   readonly startedMs: number
@@ -26,17 +29,29 @@ export function instrumentQueue(queue: JobQueue, metrics: PigmentMetrics): JobQu
     }
   }
 
-  const overrides: Partial<JobQueue> = {
+  const start = (claimed: ClaimedJob | null): ClaimedJob | null => {
+    if (claimed !== null) {
+      const now = performance.now()
+      runs.set(claimed.job.id, { startedMs: now, lastStepMs: now, lastStep: 0 })
+      const started = claimed.job.startedAt ?? new Date()
+      metrics.queueWait.observe(Math.max(0, started.getTime() - claimed.job.createdAt.getTime()) / 1000)
+    }
+    return claimed
+  }
+  const claimJob = (queue as Partial<ClaimById>).claimJob?.bind(queue)
+
+  const overrides: Partial<JobQueue & ClaimById> = {
     async claim(workerId: string, models?: readonly string[]): Promise<ClaimedJob | null> {
-      const claimed = await queue.claim(workerId, models)
-      if (claimed !== null) {
-        const now = performance.now()
-        runs.set(claimed.job.id, { startedMs: now, lastStepMs: now, lastStep: 0 })
-        const started = claimed.job.startedAt ?? new Date()
-        metrics.queueWait.observe(Math.max(0, started.getTime() - claimed.job.createdAt.getTime()) / 1000)
-      }
-      return claimed
+      return start(await queue.claim(workerId, models))
     },
+    // fleet workers claim the job their dispatch ticket names rather than the next one
+    ...(claimJob === undefined
+      ? {}
+      : {
+          async claimJob(id: string, workerId: string, options?: { readonly takeOver?: boolean }) {
+            return start(await claimJob(id, workerId, options))
+          },
+        }),
     async progress(
       id: string,
       lease: string,
@@ -85,7 +100,7 @@ export function instrumentQueue(queue: JobQueue, metrics: PigmentMetrics): JobQu
 
   return new Proxy(queue, {
     get(target, property) {
-      if (Object.hasOwn(overrides, property)) return overrides[property as keyof JobQueue]
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof typeof overrides]
       // Getters and methods of a class with #private fields must see the real queue as `this`.
       const value = Reflect.get(target, property, target)
       return typeof value === 'function' ? value.bind(target) : value

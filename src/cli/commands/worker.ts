@@ -21,6 +21,8 @@ const WORKER_SETTINGS = new Set([
   'queueUrl',
   'fleetPrefix',
   'workerLockSeconds',
+  'metricsPort',
+  'host',
   'storage.kind',
   'storage.bucket',
   'storage.prefix',
@@ -60,7 +62,8 @@ export function addWorkerCommand(program: Command, run: RunWorker = runDefault):
   }
   worker.addHelpText(
     'after',
-    '\n--workers is the number of jobs this process runs at once per model (default 1).',
+    '\n--workers is the number of jobs this process runs at once per model (default 1).\n' +
+      '--metrics-port serves Prometheus /metrics on --host (default 127.0.0.1); without it no port is opened.',
   )
 
   worker.action(async (opts: Record<string, unknown>) => {

@@ -182,6 +182,49 @@ describe.skipIf(!available)(title, () => {
       expect((await workerSide.complete(job.id, second?.lease ?? '', [])).state).toBe('succeeded')
       expect(await workerSide.claimJob(job.id, 'late-worker', { takeOver: true })).toBeNull()
     })
+
+    it('announces the end of a job only once onJobEnded has run, and never for a stale lease', async () => {
+      const handle = await database()
+      const prefix = testPrefix('ended')
+      prefixes.push(prefix)
+      // no polling on the API side: the relayed event is the only way it can hear the end
+      const api = await openBullmqQueue(handle, { redisUrl: TEST_REDIS_URL, prefix, finishPollMs: 600_000 })
+      const ended: string[] = []
+      let release = (): void => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const workerSide = await openBullmqQueue(handle, {
+        redisUrl: TEST_REDIS_URL,
+        prefix,
+        subscribeEvents: false,
+        onJobEnded: async (job) => {
+          ended.push(job.state)
+          await held
+        },
+      })
+      cleanups.push(async () => {
+        release()
+        await workerSide.close()
+        await api.close()
+      })
+      const job = await api.enqueue(sampleRequest({ model: 'test-model' }))
+      const heard: string[] = []
+      api.subscribe(job.id, (event) => heard.push(event.type))
+      const stale = await workerSide.claimJob(job.id, 'stale-worker')
+      const live = await workerSide.claimJob(job.id, 'live-worker', { takeOver: true })
+      await expect(workerSide.complete(job.id, stale?.lease ?? '', [])).rejects.toMatchObject({
+        code: 'JOB_LEASE_LOST',
+      })
+      await workerSide.complete(job.id, live?.lease ?? '', [])
+      await waitFor(() => heard.filter((type) => type === 'started').length === 2)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(ended).toEqual(['succeeded'])
+      expect(heard).not.toContain('succeeded')
+      release()
+      await waitFor(() => heard.includes('succeeded'))
+      expect(ended).toEqual(['succeeded'])
+    })
   })
 })
 

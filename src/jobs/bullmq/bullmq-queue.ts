@@ -3,7 +3,8 @@
  * `DbQueue`, so Postgres is the one truth about a job; BullMQ on Redis only decides which worker runs what
  * (`dispatcher.ts`), and Redis pub/sub carries events and cancel requests between processes
  * (`event-relay.ts`). Losing Redis therefore loses no job: `reconcile` writes the tickets again and the
- * database leases recover runs whose worker vanished.
+ * database leases recover runs whose worker vanished. A worker process announces a job's end only after
+ * `onJobEnded` settled what depends on it (the credit charge), so no API process answers ahead of it.
  * @module
  */
 import type { GenerationRequest } from '../../core/generation-request.js'
@@ -27,6 +28,13 @@ export interface BullmqQueueOptions extends Omit<DbQueueOptions, 'onEvent' | 'ow
   readonly reconcileAfterMs?: number
   /** Told about Redis errors that were survived (lost events, tickets left to `reconcile`). */
   readonly onRedisError?: (error: unknown, during: string) => void
+  /**
+   * Runs when a transition made in this process ends a job (complete, fail, cancel, recovery …), before
+   * that transition's event goes out on Redis, so whatever it settles (a worker process settles the job's
+   * credit charge) is settled by the time another process hears that the job ended. It reports its own
+   * errors: a rejection does not hold the event back.
+   */
+  readonly onJobEnded?: (job: Job) => Promise<void>
 }
 
 const RECONCILE_BATCH = 1000
@@ -53,6 +61,8 @@ export class BullmqQueue implements JobQueue {
   readonly #subscriber: RedisClient | null
   readonly #options: BullmqQueueOptions
   readonly #clock: () => number
+  /** Hooks of ended jobs whose events wait for them; `close` lets them go out first. */
+  readonly #ending = new Set<Promise<void>>()
   #closed = false
 
   constructor(handle: DatabaseHandle, options: BullmqQueueOptions) {
@@ -78,7 +88,7 @@ export class BullmqQueue implements JobQueue {
       // this process hears its own events at once; the echo through Redis is dropped by sequence number
       onEvent: (event) => {
         this.#relay.bus.publish(event)
-        this.#relay.publish(event)
+        this.#relayEvent(event)
       },
     })
     this.dispatcher = new Dispatcher({
@@ -92,6 +102,18 @@ export class BullmqQueue implements JobQueue {
   /** Subscribes to the events channel; call once before serving. */
   async start(): Promise<void> {
     await this.#relay.start()
+  }
+
+  #relayEvent(event: JobEvent): void {
+    const onJobEnded = this.#options.onJobEnded
+    if (onJobEnded === undefined || !TERMINAL_STATES.has(event.job.state)) {
+      this.#relay.publish(event)
+      return
+    }
+    const publish = () => this.#relay.publish(event)
+    const ending = onJobEnded(event.job).then(publish, publish)
+    this.#ending.add(ending)
+    void ending.finally(() => this.#ending.delete(ending))
   }
 
   // ── producer ──────────────────────────────────────────────────────────────────────────────────────
@@ -246,6 +268,7 @@ export class BullmqQueue implements JobQueue {
     if (this.#closed) return
     this.#closed = true
     await this.records.close()
+    await Promise.all([...this.#ending])
     await this.#relay.stop()
     await this.dispatcher.close().catch(() => {})
     this.#subscriber?.disconnect()

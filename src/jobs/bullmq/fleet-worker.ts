@@ -25,8 +25,11 @@ import { advertise, withdrawAdvert } from './worker-registry.js'
 
 export interface FleetWorkerOptions {
   readonly queue: BullmqQueue
-  /** Where transitions go when the server wraps the queue (metrics, credits); default `queue`. */
-  readonly consumer?: JobConsumer
+  /**
+   * Where claims and transitions go when the queue is wrapped (metrics, credits); default `queue`. Its
+   * `claimJob`, when it has one, takes the claims, so the wrapper sees each run start.
+   */
+  readonly consumer?: JobConsumer & Partial<Pick<BullmqQueue, 'claimJob'>>
   readonly redisUrl: string
   readonly store: BlobStore
   readonly assets: RunJobDeps['assets']
@@ -70,6 +73,7 @@ export class FleetWorker {
   readonly #deps: RunJobDeps
   readonly #logger: WorkerLogger
   readonly #concurrency: number
+  readonly #claimJob: BullmqQueue['claimJob']
   readonly #abortRunning = new AbortController()
   readonly #local = new Map<string, ClaimedJob>()
   #bullWorkers: BullWorker<DispatchTicket>[] = []
@@ -84,6 +88,9 @@ export class FleetWorker {
     this.id = options.id ?? `${hostname()}:${process.pid}`
     this.#concurrency = options.concurrency ?? 1
     this.#logger = options.logger ?? SILENT
+    const wrapped = options.consumer?.claimJob
+    this.#claimJob =
+      wrapped === undefined ? options.queue.claimJob.bind(options.queue) : wrapped.bind(options.consumer)
     this.#deps = {
       queue: options.consumer ?? options.queue,
       store: options.store,
@@ -169,7 +176,7 @@ export class FleetWorker {
     const jobId = ticket.data.jobId
     const slot = `${this.id}/${ticket.id ?? jobId}`
     // a running record means BullMQ found its worker stalled and handed the ticket to us
-    const claimed = await this.#options.queue.claimJob(jobId, slot, { takeOver: true })
+    const claimed = await this.#claimJob(jobId, slot, { takeOver: true })
     if (claimed === null) return 'not claimable'
     this.#local.set(jobId, claimed)
     const started = Date.now()
