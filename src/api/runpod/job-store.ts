@@ -23,6 +23,8 @@ export interface RunPodJobRecord {
   readonly payload: unknown
   readonly attempts: number
   readonly nextAttemptAt: number | null
+  /** While in the future, a process is making an attempt. */
+  readonly leaseUntil: number | null
   readonly outcome: DeliveryOutcome | null
   readonly lastError: string | null
 }
@@ -52,6 +54,7 @@ function toRecord(row: RunPodJobRow): RunPodJobRecord {
     payload: row.payload === null ? undefined : JSON.parse(row.payload),
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at === null ? null : Number(row.next_attempt_at),
+    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
     outcome: row.outcome as DeliveryOutcome | null,
     lastError: row.last_error,
   }

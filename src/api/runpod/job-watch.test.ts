@@ -87,11 +87,12 @@ for (const target of await testDialects()) {
     })
 
     /** A process's watch over the shared database; `jobs` is what that process sees of the queue. */
-    function newProcess(jobs: JobProducer & JobEvents = queue): JobWatch {
+    function newProcess(jobs: JobProducer & JobEvents = queue, clock?: () => number): JobWatch {
       const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) })
       const watch: JobWatch = new JobWatch({
         jobs,
-        store,
+        store: clock === undefined ? store : new RunPodJobStore(handle.db, { clock }),
+        ...(clock === undefined ? {} : { clock }),
         render: async (job) => ({ id: job.id, state: job.state, timedOut: await watch.isTimedOut(job.id) }),
         logger,
         webhookPolicy: POLICY,
@@ -146,6 +147,19 @@ for (const target of await testDialects()) {
       await until(() => hook.bodies.length === 3)
       await until(async () => (await store.get(job.id))?.outcome === 'delivered')
       expect(logs).toContainEqual(expect.objectContaining({ msg: 'runpod: webhook delivered', attempts: 3 }))
+    })
+
+    it('a retry timer that fires before the attempt is due (by the clock) waits out the rest', async () => {
+      const hook = await receiver([500])
+      // a clock at half speed: every timer fires early by its measure, as libuv's may by a millisecond
+      const origin = Date.now()
+      const watch = newProcess(queue, () => origin + Math.floor((Date.now() - origin) / 2))
+      const job = await queue.enqueue(fakeRequest())
+      await watch.watch(job, { webhook: hook.url })
+      finish(job)
+      await until(async () => (await store.get(job.id))?.outcome === 'delivered')
+      await sleep(SETTLE_MS)
+      expect(hook.bodies).toHaveLength(2)
     })
 
     it('gives up after the last retry, says so, and a restart does not send it again', async () => {

@@ -231,7 +231,17 @@ export class JobWatch {
     const { store, jobs, logger, webhookPolicy: policy } = this.#settings
     const attempts = maxAttempts(policy)
     const claimed = await store.claim(id, this.#owner, policy.timeoutMs + LEASE_MARGIN_MS, attempts)
-    if (claimed === null || claimed.webhook === null) return
+    if (claimed === null) {
+      // not due yet (a timer may fire a little before Date.now() reaches the due time): wait out the rest,
+      // unless another process is making the attempt
+      const record = await store.get(id)
+      const now = this.#clock()
+      if (record?.state !== 'delivering' || record.attempts >= attempts || (record.leaseUntil ?? 0) >= now)
+        return
+      this.#retryLater(id, Math.max(1, (record.nextAttemptAt ?? now) - now))
+      return
+    }
+    if (claimed.webhook === null) return
     let body = claimed.payload
     if (body === undefined) {
       const job = await jobs.get(id)
