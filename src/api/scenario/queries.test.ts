@@ -129,6 +129,8 @@ describe('GET /usages query', () => {
 
   it('reads a time range, defaulting to 30 days', () => {
     expect(toUsagePlan({ timeRange: '7d' }, ADMIN, now).from.toISOString()).toBe('2026-02-22T00:00:00.000Z')
+    // a job that ended in the very millisecond of the request is inside the range
+    expect(toUsagePlan({ timeRange: '7d' }, ADMIN, now).to.getTime()).toBe(now.getTime() + 1)
     expect(toUsagePlan({}, ADMIN, now).from.toISOString()).toBe('2026-01-30T00:00:00.000Z')
     expect(() => toUsagePlan({ timeRange: 'forever' }, ADMIN, now)).toThrow(/timeRange/)
   })

@@ -286,7 +286,8 @@ export function toUsagePlan(query: UsageQuery, caller: Caller, now: Date): Usage
     from = start
     to = end
   } else {
-    to = now
+    // the bound is exclusive: one millisecond past now keeps a job that ended in this very millisecond
+    to = new Date(now.getTime() + 1)
     from = new Date(now.getTime() - rangeMs(query.timeRange))
   }
   const users = [...new Set([...listOf(query.userId), ...listOf(query.userIds)])]
