@@ -18,7 +18,7 @@ import { API_KEY, download, imageInfo } from './support.js'
 
 const headers = { authorization: API_KEY }
 /** Several seconds on the CPU: still running when the server is killed. */
-const slow = { prompt: 'interrupted', size: '256x256', steps: 150 }
+const slow = { prompt: 'interrupted', size: '512x512', steps: 150 }
 const small = { prompt: 'a red cube', size: '64x64', steps: 2 }
 /** The server's sweep period (5 s) with a margin: long enough for a duplicate to have shown up. */
 const SETTLE_MS = 7_000
@@ -135,10 +135,10 @@ describe('RunPod webhook and policy across a restart', () => {
       status: 'COMPLETED',
       delayTime: expect.any(Number),
       executionTime: expect.any(Number),
-      output: { status: 'ok', count: 1, meta: { width: 256, height: 256, num_inference_steps: 150 } },
+      output: { status: 'ok', count: 1, meta: { width: 512, height: 512, num_inference_steps: 150 } },
     })
     const image = await imageInfo(await download(body.output.presigned_urls[0]))
-    expect(image).toMatchObject({ format: 'png', width: 256, height: 256 })
+    expect(image).toMatchObject({ format: 'png', width: 512, height: 512 })
     expect(await status(second, id)).toMatchObject({ id, status: 'COMPLETED' })
   })
 

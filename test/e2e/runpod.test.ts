@@ -16,8 +16,8 @@ const fixture = (name: string) =>
 
 let server: ServerProcess
 let endpoint: NonNullable<ReturnType<ReturnType<typeof runpodSdk>['endpoint']>>
-/** Long enough to still be running while later requests queue behind it (one worker). */
-const slow = { input: { prompt: 'slow', size: '256x256', steps: 150 } }
+/** Long enough (seconds at 512×512) to still be running while later requests queue behind it (one worker). */
+const slow = { input: { prompt: 'slow', size: '512x512', steps: 150 } }
 const small = (extra: object = {}) => ({ input: { prompt: 'a red cube', size: '64x64', steps: 2, ...extra } })
 
 beforeAll(async () => {
