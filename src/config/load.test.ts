@@ -69,6 +69,11 @@ describe('loadConfig', () => {
 
   it('accepts switches and their negation', () => {
     expect(loadConfig({ flags: { logPrompts: false }, cwd }).logPrompts).toBe(false)
+    expect(loadConfig({ cwd }).bundledModels).toBe(true)
+    expect(loadConfig({ flags: { bundledModels: false }, cwd }).bundledModels).toBe(false)
+    expect(loadConfig({ env: { PIGMENT_BUNDLED_MODELS: 'false' }, cwd }).bundledModels).toBe(false)
+    const configFile = writeConfigFile({ bundledModels: false })
+    expect(loadConfig({ configFile, cwd }).bundledModels).toBe(false)
     expect(loadConfig({ env: { PIGMENT_S3_FORCE_PATH_STYLE: 'yes' }, cwd }).storage.forcePathStyle).toBe(true)
   })
 

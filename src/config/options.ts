@@ -60,6 +60,12 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'alias=model',
   ),
   option(
+    'bundledModels',
+    'bundled-models',
+    'boolean',
+    'offer the models bundled with the package, by name and as the fallback default (default on; --no-bundled-models)',
+  ),
+  option(
     'defaultModel',
     'default-model',
     'string',

@@ -68,6 +68,11 @@ export const ConfigSchema = Type.Object(
     models: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Extra names for models: alias → model name. */
     aliases: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), { default: {} }),
+    /**
+     * false hides the models bundled with the package: no fallback to pigment-shapes, and names resolve in
+     * the model cache only. A server with neither `--model` nor a cached default then starts unready.
+     */
+    bundledModels: Type.Boolean({ default: true }),
     /** Model used when a request names none; empty = the first configured model. */
     defaultModel: Type.String({ default: '' }),
     /** In-process workers; 0 runs the API only (another process works the queue). */

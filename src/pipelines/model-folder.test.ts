@@ -4,7 +4,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isPigmentError, type PigmentError } from '../core/errors.js'
 import { loadModelFolder } from './model-folder.js'
-import { listModels, resolveModel } from './model-registry.js'
+import {
+  BUNDLED_MODELS_DIR,
+  DEFAULT_MODEL_NAME,
+  defaultModelDir,
+  listModels,
+  resolveModel,
+} from './model-registry.js'
 import { writeTestModel } from './test-models/write-test-model.js'
 
 let root: string
@@ -125,6 +131,19 @@ describe('model registry', () => {
     expect(resolveModel('tiny-sd', options)).toBe(sd)
     expect(resolveModel(flow, options)).toBe(flow)
     expect(() => resolveModel('absent-model', options)).toThrow(/absent-model/)
+  })
+
+  it('hides the bundled models when told to, but still opens a bundled folder by path', async () => {
+    const options = { modelsDir: join(root, 'cache') }
+    expect(resolveModel(DEFAULT_MODEL_NAME, options)).toBe(join(BUNDLED_MODELS_DIR, DEFAULT_MODEL_NAME))
+    expect(() => resolveModel(DEFAULT_MODEL_NAME, { ...options, bundled: false })).toThrow(
+      `looked for ${join(root, 'cache', DEFAULT_MODEL_NAME)})`,
+    )
+    expect(defaultModelDir({ ...options, bundled: false })).toBeUndefined()
+    const bundledPath = join(BUNDLED_MODELS_DIR, DEFAULT_MODEL_NAME)
+    expect(resolveModel(bundledPath, { ...options, bundled: false })).toBe(bundledPath)
+    const listed = await listModels({ ...options, bundled: false })
+    expect(listed.map((m) => m.name)).toEqual(['tiny-flow', 'tiny-sd'])
   })
 
   it('lists the models in the models directory', async () => {

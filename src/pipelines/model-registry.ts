@@ -1,7 +1,8 @@
 /**
  * Named models. A name resolves, in order, to: a folder path (absolute, relative, or any existing path), a
  * folder in the model cache directory (`PIGMENT_MODELS_DIR`, default `$XDG_CACHE_HOME/pigment/models` or
- * `~/.cache/pigment/models`), or a model bundled with the package under `models/`.
+ * `~/.cache/pigment/models`), or a model bundled with the package under `models/` unless the bundled models
+ * are hidden (`bundled: false`, the server's `--no-bundled-models`).
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -20,6 +21,8 @@ export const DEFAULT_MODEL_NAME = 'pigment-shapes'
 export interface RegistryOptions {
   /** Overrides `PIGMENT_MODELS_DIR` and the default cache location. */
   readonly modelsDir?: string
+  /** false hides the models bundled with the package: names resolve in the cache directory only. */
+  readonly bundled?: boolean
 }
 
 export function modelsDir(options: RegistryOptions = {}): string {
@@ -32,9 +35,15 @@ export function modelsDir(options: RegistryOptions = {}): string {
 const looksLikePath = (name: string) =>
   isAbsolute(name) || name.startsWith('.') || name.includes(sep) || name.includes('/')
 
+/** Where names are looked up, cache first so a cached name shadows a bundled one. */
+function roots(options: RegistryOptions): readonly (readonly [string, ModelListing['source']])[] {
+  const cache = [modelsDir(options), 'cache'] as const
+  return options.bundled === false ? [cache] : [cache, [BUNDLED_MODELS_DIR, 'bundled']]
+}
+
 /** Folder of a named model, or undefined. */
 function findNamed(name: string, options: RegistryOptions): string | undefined {
-  for (const root of [modelsDir(options), BUNDLED_MODELS_DIR]) {
+  for (const [root] of roots(options)) {
     const dir = join(root, name)
     if (existsSync(dir) && isModelFolder(dir)) return dir
   }
@@ -50,7 +59,9 @@ export function resolveModel(nameOrPath: string, options: RegistryOptions = {}):
   }
   const searched = looksLikePath(nameOrPath)
     ? resolve(nameOrPath)
-    : `${join(modelsDir(options), nameOrPath)} or ${join(BUNDLED_MODELS_DIR, nameOrPath)}`
+    : roots(options)
+        .map(([root]) => join(root, nameOrPath))
+        .join(' or ')
   throw errors.MODEL_NOT_FOUND(`no model "${nameOrPath}" (looked for ${searched})`, {
     field: 'model',
     details: { model: nameOrPath },
@@ -75,11 +86,7 @@ export interface ModelListing {
 export async function listModels(options: RegistryOptions = {}): Promise<ModelListing[]> {
   const found: ModelListing[] = []
   const seen = new Set<string>()
-  const roots = [
-    [modelsDir(options), 'cache'],
-    [BUNDLED_MODELS_DIR, 'bundled'],
-  ] as const
-  for (const [root, source] of roots) {
+  for (const [root, source] of roots(options)) {
     if (!existsSync(root)) continue
     for (const name of readdirSync(root).sort()) {
       const dir = join(root, name)

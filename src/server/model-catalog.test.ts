@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { isPigmentError } from '../core/errors.js'
+import { DEFAULT_MODEL_NAME } from '../pipelines/model-registry.js'
 import { writeTestModel } from '../pipelines/test-models/write-test-model.js'
 import { ServerModelCatalog } from './model-catalog.js'
 
@@ -68,6 +69,26 @@ describe('ServerModelCatalog', () => {
     const error = await expectCode(catalog.profile(undefined), 'MODEL_NOT_CONFIGURED')
     expect(error.message).toContain('--model DIR')
     expect(await catalog.readiness()).toEqual({ ready: false, reason: 'no model configured' })
+  })
+
+  it('with the bundled models hidden, has no default and does not resolve their names', async () => {
+    // an empty cache, so a pigment-shapes installed on this machine does not fill the catalog
+    vi.stubEnv('PIGMENT_MODELS_DIR', mkdtempSync(join(tmpdir(), 'pigment-empty-cache-')))
+    try {
+      const settings = { models: [], aliases: {}, defaultModel: '', bundledModels: false }
+      const catalog = await ServerModelCatalog.open(settings)
+      expect(catalog.names).toEqual([])
+      expect(await catalog.readiness()).toEqual({ ready: false, reason: 'no model configured' })
+      await expectCode(catalog.profile(undefined), 'MODEL_NOT_CONFIGURED')
+      await expectCode(
+        ServerModelCatalog.open({ ...settings, models: [DEFAULT_MODEL_NAME] }),
+        'MODEL_NOT_FOUND',
+      )
+      const shown = await ServerModelCatalog.open({ ...settings, bundledModels: true })
+      expect(shown.names).toEqual([DEFAULT_MODEL_NAME])
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 
   it('falls back to the default model when none is configured', async () => {

@@ -1,6 +1,7 @@
 /**
  * The models this server offers: the configured folders (or the default model when none is configured),
- * their aliases and the default. Folders are opened and checked once at startup, so a typo in `--model`
+ * their aliases and the default. With the bundled models hidden, neither the default nor a configured name
+ * falls back to the package's `models/` folder, so a server without `--model` has no model at all. Folders are opened and checked once at startup, so a typo in `--model`
  * stops the server with the folder named instead of failing the first job.
  * @module
  */
@@ -22,6 +23,8 @@ export interface CatalogSettings {
   readonly models: readonly string[]
   readonly aliases: Readonly<Record<string, string>>
   readonly defaultModel: string
+  /** false hides the models bundled with the package (default true). */
+  readonly bundledModels?: boolean
 }
 
 export class ServerModelCatalog implements ModelCatalog {
@@ -42,13 +45,15 @@ export class ServerModelCatalog implements ModelCatalog {
    */
   static async open(
     settings: CatalogSettings,
-    findDefault: () => string | undefined = () => defaultModelDir(),
+    findDefault?: () => string | undefined,
   ): Promise<ServerModelCatalog> {
+    const registry = { bundled: settings.bundledModels ?? true }
+    const fallback = findDefault ?? (() => defaultModelDir(registry))
     const sources =
-      settings.models.length > 0 ? settings.models : [findDefault()].filter((dir) => dir !== undefined)
+      settings.models.length > 0 ? settings.models : [fallback()].filter((dir) => dir !== undefined)
     const folders = new Map<string, ModelFolder>()
     for (const source of sources) {
-      const folder = await loadModelFolder(resolveModel(source))
+      const folder = await loadModelFolder(resolveModel(source, registry))
       const name = folder.manifest.name || basename(folder.dir)
       if (folders.has(name)) throw errors.MODEL_INVALID(`two configured models are both named "${name}"`)
       folders.set(name, folder)
