@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/schema.js'
 import type { Job } from '../core/job.js'
+import type { JobSettler } from '../credits/job-settlement.js'
 import type { DatabaseHandle } from '../db/connect.js'
 import { type BullmqQueue, openBullmqQueue } from '../jobs/bullmq/bullmq-queue.js'
 import { DbQueue } from '../jobs/db-queue.js'
@@ -16,8 +17,27 @@ export interface QueueRole {
   /** Workers draining the queue, for the Retry-After estimate. */
   readonly concurrency: number
   readonly logger?: WorkerLogger
-  /** Worker processes: settles what a job's end settles before the end is announced (see BullmqQueue). */
+  /**
+   * Processes that end jobs (`pigment worker`, `serve --queue … --workers N`): settles what a job's end
+   * settles before the end is announced on Redis (see BullmqQueue); the database queue has nothing to announce.
+   */
   readonly onJobEnded?: (job: Job) => Promise<void>
+}
+
+/**
+ * The `onJobEnded` of a process that ends jobs: the job's credit charge is settled first, so a client told
+ * its job is done sees its credits and concurrency slot back. Settling acts only on a charge still reserved,
+ * so the charged queue settling the same job again afterwards changes nothing. A failure is logged and left
+ * to the API processes' sweep rather than holding the announcement back.
+ */
+export function settleBeforeAnnouncing(
+  settler: Pick<JobSettler, 'settleJob'>,
+  logger?: WorkerLogger,
+): (job: Job) => Promise<void> {
+  return (job) =>
+    settler.settleJob(job).catch((err: unknown) => {
+      logger?.warn({ err, jobId: job.id }, 'could not settle the charge of a finished job; the sweep will')
+    })
 }
 
 function settings(config: Config, role: QueueRole) {

@@ -20,7 +20,7 @@ import { instrumentQueue } from '../server/instrumented-queue.js'
 import { ServerModelCatalog } from '../server/model-catalog.js'
 import { S3Store } from '../storage/s3-store.js'
 import { ModelCache } from '../worker/model-cache.js'
-import { openFleetQueue } from './open-queue.js'
+import { openFleetQueue, settleBeforeAnnouncing } from './open-queue.js'
 import { type MetricsServer, serveMetrics, WorkerMetrics } from './worker-metrics.js'
 
 export interface FleetWorkerProcess {
@@ -53,11 +53,7 @@ export async function composeFleetWorker(
     hearsEvents: false,
     concurrency: config.workers,
     ...(logger === undefined ? {} : { logger }),
-    // settled before the end goes out, so a client told its job is done sees its credits and slot back
-    onJobEnded: (job) =>
-      settler.settleJob(job).catch((err: unknown) => {
-        logger?.warn({ err, jobId: job.id }, 'could not settle the charge of a finished job; the sweep will')
-      }),
+    onJobEnded: settleBeforeAnnouncing(settler, logger),
   })
   const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir))
   const concurrency = Math.max(1, config.workers)

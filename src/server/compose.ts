@@ -13,10 +13,11 @@ import type { ApiDeps } from '../api/shared/deps.js'
 import { PigmentMetrics } from '../api/shared/pigment-metrics.js'
 import { buildApp } from '../app.js'
 import type { Config } from '../config/schema.js'
+import { JobSettler } from '../credits/job-settlement.js'
 import { AssetsRepo } from '../db/assets-repo.js'
 import { openDatabase } from '../db/connect.js'
 import { fleetStatusSource } from '../fleet/fleet-status.js'
-import { openServerQueue } from '../fleet/open-queue.js'
+import { openServerQueue, settleBeforeAnnouncing } from '../fleet/open-queue.js'
 import { type ServerWorker, serverWorker } from '../fleet/server-worker.js'
 import { BullmqQueue } from '../jobs/bullmq/bullmq-queue.js'
 import type { JobQueue } from '../jobs/job-queue.js'
@@ -66,10 +67,15 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     throw error
   })
 
+  // With a fleet queue, jobs this process ends (its own workers' and the API's cancels) are settled before
+  // other API processes hear of the end, as in `pigment worker`; the charged queue below settles them too,
+  // but only after the end has gone out on Redis.
+  const settler = new JobSettler(accounts.ledger, { factors: accounts.factors })
   const baseQueue = await openServerQueue(config, database, {
     hearsEvents: true,
     concurrency: config.workers,
     ...(logger === undefined ? {} : { logger }),
+    onJobEnded: settleBeforeAnnouncing(settler, logger),
   })
   const metrics = new PigmentMetrics(async () => {
     const counts = await queue.counts()
