@@ -4,9 +4,8 @@
  * @module
  */
 import type { Kysely } from 'kysely'
-import { errors } from '../core/errors.js'
 import type { Asset } from '../core/job.js'
-import { decodeCursor, encodeCursor, newestFirst } from './cursor.js'
+import { newestFirst, type PageRequest, readPage } from './cursor.js'
 import type { AssetRow, Database } from './schema.js'
 
 export interface AssetFilter {
@@ -21,8 +20,6 @@ export interface AssetPage {
   readonly assets: readonly Asset[]
   readonly nextCursor: string | null
 }
-
-const MAX_PAGE = 1000
 
 function rowToAsset(row: AssetRow): Asset {
   return {
@@ -109,25 +106,13 @@ export class AssetsRepo {
   }
 
   /** Newest first; pass `nextCursor` back for the next page. */
-  async list(
-    filter: AssetFilter,
-    page: { readonly limit: number; readonly cursor?: string | null },
-  ): Promise<AssetPage> {
-    if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_PAGE) {
-      throw errors.VALIDATION_FAILED(`limit must be an integer from 1 to ${MAX_PAGE}`, { field: 'limit' })
-    }
-    const after = page.cursor == null ? null : decodeCursor(page.cursor)
-    const rows = await newestFirst(this.#db.selectFrom('assets').selectAll(), filter, after, page.limit + 1)
-      .$if(filter.jobId !== undefined, (qb) => qb.where('job_id', '=', filter.jobId ?? ''))
-      .execute()
-    const more = rows.length > page.limit
-    const shown = more ? rows.slice(0, page.limit) : rows
-    const last = shown.at(-1)
-    return {
-      assets: shown.map(rowToAsset),
-      nextCursor:
-        more && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-    }
+  async list(filter: AssetFilter, page: PageRequest): Promise<AssetPage> {
+    const { rows, nextCursor } = await readPage(page, (after, limit) =>
+      newestFirst(this.#db.selectFrom('assets').selectAll(), filter, after, limit)
+        .$if(filter.jobId !== undefined, (qb) => qb.where('job_id', '=', filter.jobId ?? ''))
+        .execute(),
+    )
+    return { assets: rows.map(rowToAsset), nextCursor }
   }
 
   /** Assets whose own expiry passed (e.g. images left behind by a run that crashed), oldest first. */

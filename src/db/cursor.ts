@@ -1,7 +1,8 @@
 /**
  * Newest-first listings with opaque cursors: the cursor is the last row's creation time and id,
  * base64url-encoded, and `newestFirst` is the keyset query that reads the page after it. Jobs and assets
- * both list this way, so the ordering, the tie-break on id and the owner and date filters live here once.
+ * both list this way, so the ordering, the tie-break on id, the owner and date filters and the paging
+ * (`readPage`: the limit, the extra row, the next cursor) live here once.
  * @module
  */
 import { type SelectQueryBuilder, sql } from 'kysely'
@@ -75,4 +76,37 @@ export function newestFirst<T extends ListedTable, O>(
     )
   }
   return page.orderBy(createdAt, 'desc').orderBy(id, 'desc').limit(limit)
+}
+
+/** Most rows one page may ask for. */
+export const MAX_PAGE_SIZE = 1000
+
+/** What a caller asks for: `limit` rows after `cursor` (null or absent = from the newest). */
+export interface PageRequest {
+  readonly limit: number
+  readonly cursor?: string | null
+}
+
+/**
+ * One page of a newest-first listing: checks the limit (VALIDATION_FAILED, field `limit`), asks `fetch`
+ * for one row more than the page so that a next page is known to exist without counting, and makes the
+ * next cursor from the last row shown (null on the last page).
+ */
+export async function readPage<R extends Pick<ListedRow, 'id' | 'created_at'>>(
+  page: PageRequest,
+  fetch: (after: ListPosition | null, limit: number) => Promise<readonly R[]>,
+): Promise<{ readonly rows: readonly R[]; readonly nextCursor: string | null }> {
+  const { limit } = page
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw errors.VALIDATION_FAILED(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`, { field: 'limit' })
+  }
+  const after = page.cursor == null ? null : decodeCursor(page.cursor)
+  const rows = await fetch(after, limit + 1)
+  const more = rows.length > limit
+  const shown = more ? rows.slice(0, limit) : rows
+  const last = shown.at(-1)
+  return {
+    rows: shown,
+    nextCursor: more && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+  }
 }

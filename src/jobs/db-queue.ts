@@ -11,7 +11,7 @@ import type { GenerationRequest } from '../core/generation-request.js'
 import { newId } from '../core/ids.js'
 import { type Job, type JobError, type JobProgress, TERMINAL_STATES } from '../core/job.js'
 import { type DatabaseHandle, type OpenDatabaseOptions, openDatabase } from '../db/connect.js'
-import { decodeCursor, encodeCursor } from '../db/cursor.js'
+import { type PageRequest, readPage } from '../db/cursor.js'
 import type { Database, JobRow, JobsTable } from '../db/schema.js'
 import { JobEventBus } from './job-event-bus.js'
 import type {
@@ -40,7 +40,6 @@ interface LocalClaim {
   readonly controller: AbortController
 }
 
-const MAX_PAGE = 1000
 // any fixed number: serializes Postgres enqueues so the queue length limit is exact across processes
 const ENQUEUE_LOCK = 72_697_110
 
@@ -112,23 +111,11 @@ export class DbQueue implements JobQueue {
     return row === undefined ? null : rowToJob(row)
   }
 
-  async list(
-    filter: JobFilter,
-    page: { readonly limit: number; readonly cursor?: string | null },
-  ): Promise<JobPage> {
-    if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_PAGE) {
-      throw errors.VALIDATION_FAILED(`limit must be an integer from 1 to ${MAX_PAGE}`, { field: 'limit' })
-    }
-    const after = page.cursor == null ? null : decodeCursor(page.cursor)
-    const rows = await statements.listJobs(this.#db, filter, page.limit + 1, after)
-    const more = rows.length > page.limit
-    const shown = more ? rows.slice(0, page.limit) : rows
-    const last = shown.at(-1)
-    return {
-      jobs: shown.map(rowToJob),
-      nextCursor:
-        more && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-    }
+  async list(filter: JobFilter, page: PageRequest): Promise<JobPage> {
+    const { rows, nextCursor } = await readPage(page, (after, limit) =>
+      statements.listJobs(this.#db, filter, limit, after),
+    )
+    return { jobs: rows.map(rowToJob), nextCursor }
   }
 
   async cancel(id: string): Promise<Job | null> {
