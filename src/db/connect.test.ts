@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, parseDatabaseUrl } from './connect.js'
 import { migrateToLatest } from './migrations/index.js'
+import { openTestDatabase, postgresReachable, TEST_POSTGRES_URL } from './test-databases.js'
 
 describe('parseDatabaseUrl', () => {
   it('reads the SQLite and Postgres forms', () => {
@@ -76,4 +79,36 @@ describe('openDatabase on a SQLite file', () => {
     expect((await second.db.selectFrom('jobs').select('id').execute()).map((r) => r.id)).toEqual(['j1'])
     await second.close()
   })
+})
+
+describe('openDatabase on Postgres beside another schema that uses Kysely', async () => {
+  const reachable = await postgresReachable()
+
+  it.skipIf(!reachable)(
+    "migrates its own schema when another schema holds Kysely's bookkeeping tables",
+    async () => {
+      const decoy = `pigment_decoy_${randomBytes(4).toString('hex')}`
+      const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL })
+      await admin.connect()
+      try {
+        await admin.query(`create schema ${decoy}`)
+        await admin.query(
+          `create table ${decoy}.kysely_migration (name varchar(255) primary key, timestamp varchar(255))`,
+        )
+        await admin.query(
+          `create table ${decoy}.kysely_migration_lock (id varchar(255) primary key, is_locked integer)`,
+        )
+        const handle = await openTestDatabase('postgres')
+        try {
+          const { rows } = await sql<{ n: number }>`select count(*)::int as n from jobs`.execute(handle.db)
+          expect(rows[0].n).toBe(0)
+        } finally {
+          await handle.close()
+        }
+      } finally {
+        await admin.query(`drop schema if exists ${decoy} cascade`)
+        await admin.end()
+      }
+    },
+  )
 })

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrateToLatest } from './migrations/index.js'
 import type { Database } from './schema.js'
@@ -88,6 +88,13 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const schema = rows[0]?.schema
+  if (!schema) throw new Error('the Postgres search_path names no existing schema to keep the tables in')
+  return schema
+}
+
 /** Opens (and by default migrates) the database at `url`. The caller closes it. */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   const location = parseDatabaseUrl(url)
@@ -96,7 +103,12 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       ? openSqlite(location.path, options)
       : openPostgres(location.connectionString, options)
   try {
-    if (options.migrate !== false) await migrateToLatest(db)
+    if (options.migrate !== false) {
+      // Kysely looks for its migration table in every schema unless told which: another schema's table (a
+      // neighbour app on Kysely, a test schema left behind) would pass for ours and the migration would fail.
+      const schema = location.dialect === 'postgres' ? await currentSchema(db) : undefined
+      await migrateToLatest(db, schema)
+    }
   } catch (error) {
     await db.destroy()
     throw error

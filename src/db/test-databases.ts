@@ -40,7 +40,12 @@ export async function openTestDatabase(dialect: DialectName): Promise<DatabaseHa
   if (dialect === 'sqlite') return openDatabase('sqlite::memory:')
   const schema = `pigment_test_${randomBytes(6).toString('hex')}`
   await adminQuery(`create schema ${schema}`)
-  const handle = await openDatabase(TEST_POSTGRES_URL, { schema, poolSize: 4 })
+  const handle = await openDatabase(TEST_POSTGRES_URL, { schema, poolSize: 4 }).catch(
+    async (error: unknown) => {
+      await adminQuery(`drop schema if exists ${schema} cascade`).catch(() => {})
+      throw error
+    },
+  )
   return {
     db: handle.db,
     dialect: handle.dialect,

@@ -21,9 +21,16 @@ class InCodeMigrations implements MigrationProvider {
   }
 }
 
-/** Applies every pending migration; returns the names applied now. Throws the first failure. */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db: db as unknown as Kysely<unknown>, provider: new InCodeMigrations() })
+/**
+ * Applies every pending migration; returns the names applied now. Throws the first failure. `schema` (Postgres)
+ * is where the migration bookkeeping tables live: the one the tables go to.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db as unknown as Kysely<unknown>,
+    provider: new InCodeMigrations(),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
