@@ -15,6 +15,7 @@ const WORKER_SETTINGS = new Set([
   'models',
   'aliases',
   'defaultModel',
+  'bundledModels',
   'workers',
   'retentionSeconds',
   'databaseUrl',
