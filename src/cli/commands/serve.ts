@@ -3,36 +3,24 @@
  * with its environment variable; the command loads the config and hands over to `server/`.
  * @module
  */
-import { type Command, Option } from 'commander'
-import { ConfigError, type FlagValue, loadConfig } from '../../config/load.js'
-import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type ConfigOption } from '../../config/options.js'
+import type { Command } from 'commander'
+import { ConfigError } from '../../config/load.js'
+import { CONFIG_OPTIONS } from '../../config/options.js'
 import { isPigmentError } from '../../core/errors.js'
+import { addConfigFlags } from './config-flags.js'
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value]
-}
-
-export function flagOptions(option: ConfigOption): Option[] {
-  const help = `${option.description} [env ${option.env}]`
-  if (option.kind === 'boolean') {
-    return [new Option(`--${option.flag}`, help), new Option(`--no-${option.flag}`).hideHelp()]
-  }
-  const flag = new Option(`--${option.flag} <${option.placeholder ?? 'value'}>`, help)
-  return option.kind === 'list' || option.kind === 'pairs' ? [flag.argParser(collect)] : [flag]
-}
+/** Settings only a fleet worker process uses; `serve` does not offer them. */
+const WORKER_ONLY = new Set(['metricsPort'])
 
 export function addServeCommand(program: Command): void {
   const serve = program
     .command('serve')
     .description('start the HTTP server (settings: defaults < --config file < PIGMENT_* environment < flags)')
-    .option('--config <file>', `JSON config file shaped like the settings below [env ${CONFIG_FILE_ENV}]`)
-  const attributes = new Map<string, ConfigOption>()
-  for (const option of CONFIG_OPTIONS) {
-    for (const flag of flagOptions(option)) {
-      serve.addOption(flag)
-      attributes.set(flag.attributeName(), option)
-    }
-  }
+  const readConfig = addConfigFlags(
+    serve,
+    CONFIG_OPTIONS.filter((option) => !WORKER_ONLY.has(option.key)),
+    'JSON config file shaped like the settings below',
+  )
   serve.addHelpText(
     'after',
     '\nDurations take s, m, h or d (90 = seconds); sizes take kb, mb or gb. Repeatable flags are\n' +
@@ -40,17 +28,8 @@ export function addServeCommand(program: Command): void {
   )
 
   serve.action(async (opts: Record<string, unknown>) => {
-    const flags: Record<string, FlagValue> = {}
-    for (const [attribute, value] of Object.entries(opts)) {
-      const option = attributes.get(attribute)
-      if (option !== undefined && value !== undefined) flags[option.key] = value as FlagValue
-    }
     try {
-      const config = loadConfig({
-        flags,
-        env: process.env,
-        ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
-      })
+      const config = readConfig(opts)
       // Loaded lazily: `pigment --help` should not open onnxruntime or the database.
       const { runServer } = await import('../../server/run-server.js')
       await runServer(config)

@@ -5,11 +5,11 @@
  * @module
  */
 import type { Command } from 'commander'
-import { ConfigError, type FlagValue, loadConfig } from '../../config/load.js'
-import { CONFIG_FILE_ENV, CONFIG_OPTIONS, type ConfigOption } from '../../config/options.js'
+import { ConfigError } from '../../config/load.js'
+import { CONFIG_OPTIONS } from '../../config/options.js'
 import type { Config } from '../../config/schema.js'
 import { isPigmentError } from '../../core/errors.js'
-import { flagOptions } from './serve.js'
+import { addConfigFlags } from './config-flags.js'
 
 const WORKER_SETTINGS = new Set([
   'models',
@@ -53,14 +53,11 @@ export function addWorkerCommand(program: Command, run: RunWorker = runDefault):
     .description(
       'run jobs from a fleet queue: pigment worker --queue redis://… --database-url postgres://… --storage s3 …',
     )
-    .option('--config <file>', `JSON config file, as for serve [env ${CONFIG_FILE_ENV}]`)
-  const attributes = new Map<string, ConfigOption>()
-  for (const option of CONFIG_OPTIONS.filter((o) => WORKER_SETTINGS.has(o.key))) {
-    for (const flag of flagOptions(option)) {
-      worker.addOption(flag)
-      attributes.set(flag.attributeName(), option)
-    }
-  }
+  const readConfig = addConfigFlags(
+    worker,
+    CONFIG_OPTIONS.filter((option) => WORKER_SETTINGS.has(option.key)),
+    'JSON config file, as for serve',
+  )
   worker.addHelpText(
     'after',
     '\n--workers is the number of jobs this process runs at once per model (default 1).\n' +
@@ -68,17 +65,8 @@ export function addWorkerCommand(program: Command, run: RunWorker = runDefault):
   )
 
   worker.action(async (opts: Record<string, unknown>) => {
-    const flags: Record<string, FlagValue> = {}
-    for (const [attribute, value] of Object.entries(opts)) {
-      const option = attributes.get(attribute)
-      if (option !== undefined && value !== undefined) flags[option.key] = value as FlagValue
-    }
     try {
-      const config = loadConfig({
-        flags,
-        env: process.env,
-        ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
-      })
+      const config = readConfig(opts)
       if (config.queueUrl === '') {
         throw new ConfigError(
           'invalid config: queueUrl: pigment worker needs --queue redis://… (PIGMENT_QUEUE)',
