@@ -4,7 +4,7 @@
  * state it expects and, for running jobs, the lease, so a stale writer changes nothing.
  * @module
  */
-import type { Kysely, Updateable } from 'kysely'
+import type { ExpressionBuilder, Kysely, Updateable } from 'kysely'
 import type { JobState } from '../core/job.js'
 import type { DialectName } from '../db/connect.js'
 import { type ListPosition, newestFirst } from '../db/cursor.js'
@@ -55,6 +55,21 @@ export interface ClaimValues {
   readonly models?: readonly string[]
 }
 
+/** The columns a claim sets, whichever way the job was chosen: running under a new lease, one more attempt. */
+function claimed(v: ClaimValues) {
+  return (eb: ExpressionBuilder<Database, 'jobs'>) => ({
+    state: 'running' as const,
+    attempts: eb('attempts', '+', 1),
+    seq: eb('seq', '+', 1),
+    started_at: v.now,
+    progress: null,
+    lease_token: v.lease,
+    lease_expires_at: v.leaseExpiresAt,
+    worker_id: v.workerId,
+    instance_id: v.instanceId,
+  })
+}
+
 /**
  * Moves the next queued job (priority, then age, then id) to running in one statement. Postgres locks the
  * chosen row with SKIP LOCKED so concurrent claimers pick different jobs; SQLite runs writes one at a time.
@@ -63,17 +78,7 @@ export async function claimNext(db: Db, dialect: DialectName, v: ClaimValues): P
   if (v.models !== undefined && v.models.length === 0) return undefined
   return db
     .updateTable('jobs')
-    .set((eb) => ({
-      state: 'running',
-      attempts: eb('attempts', '+', 1),
-      seq: eb('seq', '+', 1),
-      started_at: v.now,
-      progress: null,
-      lease_token: v.lease,
-      lease_expires_at: v.leaseExpiresAt,
-      worker_id: v.workerId,
-      instance_id: v.instanceId,
-    }))
+    .set(claimed(v))
     .where('state', '=', 'queued')
     .where((eb) =>
       eb(
@@ -109,17 +114,7 @@ export async function claimById(
 ): Promise<JobRow | undefined> {
   return db
     .updateTable('jobs')
-    .set((eb) => ({
-      state: 'running',
-      attempts: eb('attempts', '+', 1),
-      seq: eb('seq', '+', 1),
-      started_at: v.now,
-      progress: null,
-      lease_token: v.lease,
-      lease_expires_at: v.leaseExpiresAt,
-      worker_id: v.workerId,
-      instance_id: v.instanceId,
-    }))
+    .set(claimed(v))
     .where('id', '=', id)
     .where('cancel_requested', '=', 0)
     .$if(expectLease === undefined, (qb) => qb.where('state', '=', 'queued'))
