@@ -203,6 +203,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'low-res preview every k steps on event streams; 0 = none',
     'k',
   ),
+  option(
+    'device',
+    'device',
+    'string',
+    'where in-process models run: cpu, cuda or webgpu (default cpu; checked at startup)',
+    'cpu|cuda|webgpu',
+  ),
   option('modelMemoryBytes', 'model-memory', 'bytes', 'memory budget of loaded models; 0 = no limit', 'size'),
 ]
 

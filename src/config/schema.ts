@@ -5,6 +5,7 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { DEVICES } from '../core/devices.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -117,6 +118,11 @@ export const ConfigSchema = Type.Object(
     graceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30 }),
     /** Low-resolution preview every k steps on the event stream; 0 = none. */
     previewEvery: Type.Integer({ minimum: 0, default: 0 }),
+    /** Where in-process models run: onnxruntime's CPU, CUDA or WebGPU execution provider. */
+    device: Type.Union(
+      DEVICES.map((device) => Type.Literal(device)),
+      { default: 'cpu' },
+    ),
     /** Memory budget of loaded models (LRU beyond it); 0 = no limit. */
     modelMemoryBytes: Type.Integer({ minimum: 0, default: 0 }),
   },

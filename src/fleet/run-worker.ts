@@ -16,6 +16,7 @@ import { openDatabase } from '../db/connect.js'
 import { FleetWorker } from '../jobs/bullmq/fleet-worker.js'
 import { loadPipeline } from '../pipelines/load-pipeline.js'
 import type { ImagePipeline } from '../pipelines/pipeline.js'
+import { probeDevice } from '../pipelines/session.js'
 import { instrumentQueue } from '../server/instrumented-queue.js'
 import { ServerModelCatalog } from '../server/model-catalog.js'
 import { S3Store } from '../storage/s3-store.js'
@@ -45,6 +46,7 @@ export async function composeFleetWorker(
   options: ComposeWorkerOptions = {},
 ): Promise<FleetWorkerProcess> {
   const { logger } = options
+  if (options.loadPipeline === undefined) await probeDevice(config.device)
   const database = await openDatabase(config.databaseUrl)
   const catalog = await ServerModelCatalog.open(config)
   const models = catalog.names
@@ -55,7 +57,7 @@ export async function composeFleetWorker(
     ...(logger === undefined ? {} : { logger }),
     onJobEnded: settleBeforeAnnouncing(settler, logger),
   })
-  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir))
+  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir, { device: config.device }))
   const concurrency = Math.max(1, config.workers)
   // read when scraped, and the server starts after the cache and the worker exist
   const metrics: WorkerMetrics = new WorkerMetrics({

@@ -9,14 +9,22 @@ import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import ort from 'onnxruntime-node'
 import { errors } from '../core/errors.js'
+import { type Device, deviceFailure, executionProviders } from './device.js'
 import { float16BitsToFloat32, float32ToFloat16Bits } from './float16.js'
+import { GraphBuilder } from './test-models/graph-builder.js'
 
-export type Device = 'cpu' | 'cuda'
+export type { Device } from './device.js'
+export { CUDA_INSTALL_HINT } from './device.js'
 
 /** A tensor handed to `run`: values in any numeric array; the session casts to what the graph declares. */
 export interface Feed {
   readonly data: Float32Array | Int32Array | BigInt64Array | readonly number[]
   readonly dims: readonly number[]
+  /**
+   * The caller promises not to change `data` while it keeps feeding the same array (a prompt's encoding fed at
+   * every step): the session then casts it once and reuses the tensor, instead of converting it per call.
+   */
+  readonly constant?: boolean
 }
 
 export interface OutputTensor {
@@ -65,11 +73,6 @@ export interface ModelSession {
   readonly stats: { readonly calls: number; readonly runMs: number }
   dispose(): Promise<void>
 }
-
-export const CUDA_INSTALL_HINT =
-  'onnxruntime-node ships without its CUDA binaries (this project sets onnxruntime-node-install=skip). ' +
-  'Install them with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` ' +
-  '(or set ONNXRUNTIME_NODE_INSTALL=cuda12 before `npm ci`); CUDA 12 and cuDNN 9 must be installed.'
 
 const OOM_PATTERN = /failed to allocate|out of memory|bad_alloc|cudaErrorMemoryAllocation/i
 
@@ -134,6 +137,19 @@ function fitDims(
   return { dims: feed.dims, data: feed.data }
 }
 
+/** y = x + 1 over four floats: the smallest graph that makes a provider compile and run a kernel. */
+function addOneGraph(): Uint8Array {
+  const g = new GraphBuilder('device-probe')
+  const x = g.input('x', 'float32', [4])
+  g.node('Add', [x, g.floats([1], [1])], {}, ['y'])
+  g.output('y', 'float32', [4])
+  return g.toBytes()
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i])
+}
+
 function toFloat32(tensor: ort.Tensor): Float32Array {
   const data = tensor.data
   if (tensor.type === 'float16') return float16BitsToFloat32(data as Uint16Array)
@@ -145,24 +161,51 @@ async function openSession(file: string, device: Device, label: string): Promise
   if (!existsSync(file)) {
     throw errors.MODEL_LOAD_FAILED(`model file ${file} does not exist (${label})`, { details: { file } })
   }
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-  }
   try {
-    return await ort.InferenceSession.create(file, options)
+    return await openOrtSession(file, device)
   } catch (cause) {
     const message = (cause as Error).message ?? String(cause)
-    if (device === 'cuda' && /cuda|provider|libonnxruntime_providers|cudnn|cublas/i.test(message)) {
-      throw errors.DEVICE_UNAVAILABLE(
-        `the CUDA execution provider is not available: ${message}. ${CUDA_INSTALL_HINT}`,
-        {
-          details: { file },
-          cause,
-        },
-      )
-    }
-    throw errors.MODEL_LOAD_FAILED(`cannot load ONNX model ${file}: ${message}`, { details: { file }, cause })
+    throw (
+      deviceFailure(device, message, cause) ??
+      errors.MODEL_LOAD_FAILED(`cannot load ONNX model ${file}: ${message}`, { details: { file }, cause })
+    )
+  }
+}
+
+function openOrtSession(model: string | Uint8Array, device: Device): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: executionProviders(device),
+    graphOptimizationLevel: 'all',
+  }
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options)
+}
+
+/**
+ * Opens and runs a one-node graph on `device`, so a server or worker started for a device that is not there
+ * stops at startup with the remedy instead of failing every job. Resolves on the CPU at once.
+ */
+export async function probeDevice(device: Device): Promise<void> {
+  if (device === 'cpu') return
+  let session: ort.InferenceSession | undefined
+  try {
+    session = await openOrtSession(addOneGraph(), device)
+    const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4])
+    const y = (await session.run({ x })).y as ort.Tensor
+    const values = Array.from(y.data as Float32Array)
+    if (values.join() !== '2,3,4,5') throw new Error(`the probe graph computed [${values}] for x + 1`)
+  } catch (cause) {
+    const message = (cause as Error).message ?? String(cause)
+    throw (
+      deviceFailure(device, message, cause) ??
+      errors.DEVICE_UNAVAILABLE(`device ${device} failed its probe: ${message}`, {
+        details: { device },
+        cause,
+      })
+    )
+  } finally {
+    await session?.release()
   }
 }
 
@@ -173,6 +216,23 @@ export async function createSession(file: string, options: SessionOptions = {}):
   const outputs = session.outputMetadata.map(specOf)
   const byName = new Map(inputs.map((spec) => [spec.name, spec]))
   const stats = { calls: 0, runMs: 0 }
+  // the last tensor built from each constant feed, keyed by input name; replaced when another array comes
+  const constants = new Map<
+    string,
+    { readonly source: Feed['data']; readonly dims: readonly number[]; readonly tensor: ort.Tensor }
+  >()
+
+  function tensorFor(spec: TensorSpec, feed: Feed): ort.Tensor {
+    const cached = feed.constant === true ? constants.get(spec.name) : undefined
+    if (cached !== undefined && cached.source === feed.data && sameDims(cached.dims, feed.dims)) {
+      return cached.tensor
+    }
+    const fitted = fitDims(spec, feed, file)
+    const data = castValues(fitted.data, spec.dtype, spec.name, file)
+    const tensor = new ort.Tensor(spec.dtype as ort.Tensor.Type, data, fitted.dims)
+    if (feed.constant === true) constants.set(spec.name, { source: feed.data, dims: [...feed.dims], tensor })
+    return tensor
+  }
 
   async function run(
     feeds: Readonly<Record<string, Feed>>,
@@ -196,9 +256,7 @@ export async function createSession(file: string, options: SessionOptions = {}):
           details: { file, input: spec.name, expected: spec.dims },
         })
       }
-      const fitted = fitDims(spec, feed, file)
-      const data = castValues(fitted.data, spec.dtype, spec.name, file)
-      ortFeeds[spec.name] = new ort.Tensor(spec.dtype as ort.Tensor.Type, data, fitted.dims)
+      ortFeeds[spec.name] = tensorFor(spec, feed)
     }
     const fed = inputs.map((s) => ({ name: s.name, dtype: s.dtype, dims: [...ortFeeds[s.name].dims] }))
     const started = performance.now()
@@ -235,6 +293,9 @@ export async function createSession(file: string, options: SessionOptions = {}):
     input: (name) => byName.get(name),
     run,
     stats,
-    dispose: () => session.release(),
+    dispose: () => {
+      constants.clear()
+      return session.release()
+    },
   }
 }

@@ -24,6 +24,7 @@ import type { JobQueue } from '../jobs/job-queue.js'
 import { openAccounts, refuseUnsafeExposure } from '../keys/accounts.js'
 import { loadPipeline } from '../pipelines/load-pipeline.js'
 import type { ImagePipeline } from '../pipelines/pipeline.js'
+import { probeDevice } from '../pipelines/session.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import { LocalStore } from '../storage/local-store.js'
 import { S3Store } from '../storage/s3-store.js'
@@ -66,6 +67,13 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     await database.close()
     throw error
   })
+  // in-process workers run models on the device: a missing GPU stack stops startup with the remedy
+  if (config.workers > 0 && options.loadPipeline === undefined) {
+    await probeDevice(config.device).catch(async (error: unknown) => {
+      await database.close()
+      throw error
+    })
+  }
 
   // With a fleet queue, jobs this process ends (its own workers' and the API's cancels) are settled before
   // other API processes hear of the end, as in `pigment worker`; the charged queue below settles them too,
@@ -112,7 +120,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     state,
   }
 
-  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir))
+  const load = options.loadPipeline ?? ((dir: string) => loadPipeline(dir, { device: config.device }))
   const cache = new ModelCache({
     load: (model) => load(catalog.folder(model).dir),
     ...(config.modelMemoryBytes > 0 ? { budgetBytes: config.modelMemoryBytes } : {}),

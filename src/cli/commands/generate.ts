@@ -10,13 +10,13 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import cliProgress from 'cli-progress'
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { DEVICES, type Device } from '../../core/devices.js'
 import { errors, isPigmentError } from '../../core/errors.js'
 import type { ImageSettings, OutputFormat } from '../../core/generation-request.js'
 import { encodeImage } from '../../pipelines/encode/index.js'
 import { loadPipeline } from '../../pipelines/load-pipeline.js'
 import { defaultModelDir } from '../../pipelines/model-registry.js'
 import type { PipelineProgress, RawImage } from '../../pipelines/pipeline.js'
-import type { Device } from '../../pipelines/session.js'
 
 export interface GenerateOptions {
   readonly negative?: string
@@ -190,7 +190,7 @@ export function addGenerateCommand(program: Command, io: GenerateIo = PROCESS_IO
     .addOption(new Option('--format <format>', 'png, jpg or webp').argParser(parseFormat))
     .option('--quality <q>', 'JPEG/WebP quality', integer(1, 100))
     .option('--model <name|path>', 'model name (in the model cache) or folder')
-    .addOption(new Option('--device <device>', 'execution device').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--device <device>', 'execution device').choices(DEVICES).default('cpu'))
     .option('-o, --out <dir>', 'output folder', '.')
     .action(async (prompt: string, options: GenerateOptions) => {
       try {

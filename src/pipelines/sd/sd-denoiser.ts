@@ -35,6 +35,7 @@ export function sdBatchedModel(
       encoder_hidden_states: {
         data: batch === 1 ? cond.data : (pair as Float32Array),
         dims: [batch, length, dim],
+        constant: true,
       },
     })
     return sampling.calculateDenoised(sigma, out.out_sample.data, xBatch)
