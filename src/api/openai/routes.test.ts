@@ -55,7 +55,7 @@ describe('POST /v1/images/generations', () => {
   it('n makes n images with consecutive seeds', async () => {
     const { body, deps, job } = await generate({ prompt: 'p', n: 3 })
     expect(body.data).toHaveLength(3)
-    const seeds = (deps.assets.byJob(job.id)).map((asset) => asset.seed)
+    const seeds = deps.assets.byJob(job.id).map((asset) => asset.seed)
     expect(seeds).toEqual([job.request.seed, job.request.seed + 1, job.request.seed + 2])
   })
 
