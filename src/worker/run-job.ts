@@ -43,6 +43,11 @@ export interface RunJobDeps {
   /** Ask the pipeline for a preview every k steps (0 = none). */
   readonly previewEvery: number
   readonly logger: WorkerLogger
+  /**
+   * Told about a progress or heartbeat write that failed; true when the failure belongs to an outage
+   * already reported (the worker's outage gate), so it is not logged once per write.
+   */
+  readonly outage?: (error: unknown) => boolean
 }
 
 export type JobOutcome = 'succeeded' | 'failed' | 'requeued' | 'canceled' | 'lease-lost'
@@ -76,6 +81,7 @@ export async function runJob(claimed: ClaimedJob, stop: AbortSignal, deps: RunJo
   const signal = AbortSignal.any([claimed.signal, stop, leaseLost.signal])
   const onLeaseError = (error: unknown): void => {
     if (isPigmentError(error, 'JOB_LEASE_LOST')) leaseLost.abort(error)
+    else if (deps.outage?.(error) === true) return
     else deps.logger.warn({ jobId: job.id, err: error }, 'job progress or heartbeat not recorded')
   }
   const heartbeat = setInterval(() => {
