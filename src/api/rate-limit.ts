@@ -27,6 +27,8 @@ function limitOf(request: FastifyRequest): number | null {
 export async function registerKeyRateLimit(app: FastifyInstance, config: RateLimitConfig): Promise<void> {
   const redis = config.store === 'redis' ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined
   if (redis !== undefined) {
+    // reconnects by itself; without a listener ioredis prints every failed reconnect to stderr
+    redis.on('error', () => {})
     app.addHook('onClose', async () => {
       await redis.quit()
     })
@@ -38,6 +40,9 @@ export async function registerKeyRateLimit(app: FastifyInstance, config: RateLim
     // Routes without a caller (health, metrics, signed files) and keys without `rpm` are not counted.
     allowList: (request) => limitOf(request) === null,
     keyGenerator: (request) => findCaller(request)?.keyId ?? 'anonymous',
+    // while the shared counter store is down requests go uncounted rather than refused: submissions are
+    // durable in the records database, and Redis being away must not take the API down with it
+    skipOnError: true,
     max: (request) => limitOf(request) ?? 0,
     ...(redis === undefined ? {} : { redis, nameSpace: 'pigment-rpm:' }),
     errorResponseBuilder: (_request, context) => {

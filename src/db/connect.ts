@@ -82,9 +82,12 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   })
-  // An idle pooled connection that the server drops (restart, failover) is reported here; without a
-  // listener it would crash the process. The pool replaces it, and queries in flight fail on their own.
+  // A connection the server drops (restart, failover, pg_terminate_backend) emits 'error', and without a
+  // listener that crashes the process. The pool listens only while a connection is idle; one checked out
+  // (a transaction between statements, Kysely holding it) has none, so each gets its own for life. The
+  // pool drops a dead connection when it comes back, and the statement in flight fails on its own.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 

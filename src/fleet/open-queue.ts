@@ -49,6 +49,31 @@ function settings(config: Config, role: QueueRole) {
   }
 }
 
+// While Redis is down every publish and dispatch fails; one line per kind of failure and per minute says so
+const REDIS_ERROR_LOG_EVERY_MS = 60_000
+
+/** Logs a survived Redis error at most once a minute per `during`, with how many were left out. */
+export function redisErrorLog(
+  logger: WorkerLogger | undefined,
+  clock: () => number = Date.now,
+): (err: unknown, during: string) => void {
+  const last = new Map<string, { at: number; quiet: number }>()
+  return (err, during) => {
+    const seen = last.get(during)
+    const now = clock()
+    if (seen !== undefined && now - seen.at < REDIS_ERROR_LOG_EVERY_MS) {
+      seen.quiet++
+      return
+    }
+    last.set(during, { at: now, quiet: 0 })
+    const fields = seen === undefined || seen.quiet === 0 ? { err } : { err, leftOut: seen.quiet }
+    logger?.warn(
+      fields,
+      `redis unavailable while ${during}; the records stay right and catch up once it is back`,
+    )
+  }
+}
+
 export async function openFleetQueue(
   config: Config,
   database: DatabaseHandle,
@@ -59,7 +84,7 @@ export async function openFleetQueue(
     redisUrl: config.queueUrl,
     prefix: config.fleetPrefix,
     subscribeEvents: role.hearsEvents,
-    onRedisError: (err, during) => role.logger?.warn({ err }, `redis unavailable while ${during}`),
+    onRedisError: redisErrorLog(role.logger),
     ...(role.onJobEnded === undefined ? {} : { onJobEnded: role.onJobEnded }),
   })
 }

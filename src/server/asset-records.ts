@@ -11,7 +11,10 @@ import type { BlobStore } from '../storage/blob-store.js'
 export function assetRecords(repo: AssetsRepo, storage: BlobStore): AssetRecords {
   return {
     get: (id) => repo.get(id),
-    listForJob: (jobId) => repo.listByJob(jobId),
+    async listForJob(job) {
+      const found = new Map((await repo.getMany(job.assetIds)).map((asset) => [asset.id, asset]))
+      return job.assetIds.flatMap((id) => found.get(id) ?? [])
+    },
     async delete(id: string): Promise<Asset | null> {
       const asset = await repo.delete(id)
       if (asset !== null) await storage.delete(asset.key)

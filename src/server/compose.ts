@@ -143,6 +143,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
           // every step reaches the event stream; SQLite takes a progress write in well under a step's time
           progressIntervalMs: 0,
           previewEvery: config.previewEvery,
+          probeRecords: () => queue.counts(),
           ...(logger === undefined ? {} : { logger }),
         })
   // Crash recovery runs before anything can claim: jobs a killed process left running go back to the queue.

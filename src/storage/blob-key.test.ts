@@ -9,6 +9,9 @@ describe('assetKey', () => {
   it('lays keys out like the RunPod worker, by UTC time', () => {
     const date = new Date(Date.UTC(2026, 0, 2, 3, 4, 5))
     expect(assetKey('01abc', 1, 'webp', date)).toBe('outputs/2026/01/02/030405/01abc_1.webp')
+    // a job's later runs never share a key with its earlier ones, even within the same second
+    expect(assetKey('01abc', 1, 'webp', date, 1)).toBe('outputs/2026/01/02/030405/01abc_1.webp')
+    expect(assetKey('01abc', 1, 'webp', date, 2)).toBe('outputs/2026/01/02/030405/01abc_1_r2.webp')
   })
 
   it('refuses job ids that would make a bad key', () => {

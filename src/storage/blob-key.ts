@@ -25,11 +25,16 @@ function pad(value: number, width = 2): string {
   return String(value).padStart(width, '0')
 }
 
-/** `outputs/2026/05/06/070809/<jobId>_<index>.<ext>`, by the UTC date given. */
-export function assetKey(jobId: string, index: number, ext: string, date: Date): string {
+/**
+ * `outputs/2026/05/06/070809/<jobId>_<index>.<ext>` by the UTC date given, `…/<jobId>_<index>_r<run>.<ext>`
+ * from a job's second run on: two runs of one job within the same second (a worker taken for dead and the
+ * one that took its job over) must never write, or delete, each other's images.
+ */
+export function assetKey(jobId: string, index: number, ext: string, date: Date, run = 1): string {
   const day = `${date.getUTCFullYear()}/${pad(date.getUTCMonth() + 1)}/${pad(date.getUTCDate())}`
   const time = `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
-  return validateKey(`outputs/${day}/${time}/${jobId}_${index}.${ext}`)
+  const suffix = run > 1 ? `_r${run}` : ''
+  return validateKey(`outputs/${day}/${time}/${jobId}_${index}${suffix}.${ext}`)
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({

@@ -10,6 +10,7 @@ import { errors, isPigmentError, type PigmentError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { Asset, Job } from '../core/job.js'
 import type { AssetsRepo } from '../db/assets-repo.js'
+import { isDatabaseOutage } from '../db/outage.js'
 import type { ClaimedJob, JobConsumer } from '../jobs/job-queue.js'
 import type { GenerationParameters } from '../pipelines/encode/generation-parameters.js'
 import type { EncodeOptions } from '../pipelines/encode/index.js'
@@ -31,7 +32,7 @@ export interface WorkerLogger {
 export interface RunJobDeps {
   readonly queue: JobConsumer
   readonly store: BlobStore
-  readonly assets: Pick<AssetsRepo, 'create' | 'deleteMany' | 'setExpiryForJob'>
+  readonly assets: Pick<AssetsRepo, 'create' | 'deleteMany' | 'setExpiryForJob' | 'listByJob'>
   readonly pipelines: PipelineSource
   readonly encode: ImageEncoder
   readonly clock: () => number
@@ -42,6 +43,11 @@ export interface RunJobDeps {
   /** Ask the pipeline for a preview every k steps (0 = none). */
   readonly previewEvery: number
   readonly logger: WorkerLogger
+  /**
+   * Told about a progress or heartbeat write that failed; true when the failure belongs to an outage
+   * already reported (the worker's outage gate), so it is not logged once per write.
+   */
+  readonly outage?: (error: unknown) => boolean
 }
 
 export type JobOutcome = 'succeeded' | 'failed' | 'requeued' | 'canceled' | 'lease-lost'
@@ -75,6 +81,7 @@ export async function runJob(claimed: ClaimedJob, stop: AbortSignal, deps: RunJo
   const signal = AbortSignal.any([claimed.signal, stop, leaseLost.signal])
   const onLeaseError = (error: unknown): void => {
     if (isPigmentError(error, 'JOB_LEASE_LOST')) leaseLost.abort(error)
+    else if (deps.outage?.(error) === true) return
     else deps.logger.warn({ jobId: job.id, err: error }, 'job progress or heartbeat not recorded')
   }
   const heartbeat = setInterval(() => {
@@ -88,6 +95,8 @@ export async function runJob(claimed: ClaimedJob, stop: AbortSignal, deps: RunJo
     onError: onLeaseError,
   })
   const stored: Asset[] = []
+  let completing = false
+  let done: Job
   try {
     const images = await generate(claimed, signal, deps, throttle.push)
     for (const [index, image] of images.entries()) {
@@ -96,19 +105,46 @@ export async function runJob(claimed: ClaimedJob, stop: AbortSignal, deps: RunJo
     }
     signal.throwIfAborted()
     await throttle.settle()
-    const done = await deps.queue.complete(
+    completing = true
+    done = await deps.queue.complete(
       job.id,
       lease,
       stored.map((a) => a.id),
     )
-    await deps.assets.setExpiryForJob(job.id, done.expiresAt)
-    return 'succeeded'
   } catch (error) {
     await throttle.settle()
-    await discard(stored, deps, job.id)
-    return await settleFailure(claimed, { stop, leaseLost: leaseLost.signal }, error, deps)
-  } finally {
     clearInterval(heartbeat)
+    // A connection lost while completing leaves it unknown whether the job now lists these images: they
+    // stay, with their orphan expiry, for the retention sweep, rather than risk a succeeded job whose images
+    // were deleted. Any other failure rolled the completion back, so they are the run's own to delete.
+    if (completing && isDatabaseOutage(error)) {
+      deps.logger.warn({ jobId: job.id }, 'completion not confirmed; its images are left to the sweep')
+    } else {
+      await discard(stored, deps, job.id)
+    }
+    return await settleFailure(claimed, { stop, leaseLost: leaseLost.signal }, error, deps)
+  }
+  clearInterval(heartbeat)
+  await tidyAfterCompletion(done, deps)
+  return 'succeeded'
+}
+
+/**
+ * The job is done and lists its images: align their expiry with the job's and delete what earlier runs of
+ * it left behind (a run whose own cleanup failed, e.g. while the database was down). Best effort: what
+ * stays has its orphan expiry and goes with the retention sweep.
+ */
+async function tidyAfterCompletion(done: Job, deps: RunJobDeps): Promise<void> {
+  try {
+    await deps.assets.setExpiryForJob(done.id, done.expiresAt)
+    const own = new Set(done.assetIds)
+    const leftovers = (await deps.assets.listByJob(done.id)).filter((asset) => !own.has(asset.id))
+    if (leftovers.length === 0) return
+    await Promise.all(leftovers.map((asset) => deps.store.delete(asset.key)))
+    await deps.assets.deleteMany(leftovers.map((asset) => asset.id))
+    deps.logger.info({ jobId: done.id, removed: leftovers.length }, 'removed images of earlier runs')
+  } catch (error) {
+    deps.logger.warn({ jobId: done.id, err: error }, 'could not tidy the images of a finished job')
   }
 }
 
@@ -151,9 +187,9 @@ async function storeImage(job: Job, index: number, image: RawImage, deps: RunJob
   const parameters = parametersOf(job, image)
   const bytes = await deps.encode(image, { format, quality, parameters })
   const now = deps.clock()
-  const key = assetKey(job.id, index, EXTENSIONS[format], new Date(now))
+  const key = assetKey(job.id, index, EXTENSIONS[format], new Date(now), job.attempts)
   await deps.store.put(key, bytes, { contentType: CONTENT_TYPES[format] })
-  return deps.assets.create({
+  const record = {
     id: newId(now),
     jobId: job.id,
     ownerKeyId: job.ownerKeyId,
@@ -169,7 +205,16 @@ async function storeImage(job: Job, index: number, image: RawImage, deps: RunJob
     parameters: { ...parameters },
     createdAt: new Date(now),
     expiresAt: new Date(now + deps.retentionMs + ORPHAN_MARGIN_MS),
-  })
+  }
+  try {
+    return await deps.assets.create(record)
+  } catch (error) {
+    // without a record nothing would ever find these bytes again
+    await deps.store.delete(key).catch((err: unknown) => {
+      deps.logger.warn({ jobId: job.id, key, err }, 'could not delete an image whose record was not written')
+    })
+    throw error
+  }
 }
 
 /** Removes the images and records of a run that will not complete; failures are logged, not thrown. */

@@ -1,16 +1,20 @@
 /**
  * In-process workers: `workers` claim loops over one queue. Each loop waits for work, claims the next job
  * and runs it (`run-job.ts`). `stop({ graceMs })` stops claiming, lets running jobs finish within the grace
- * period, then aborts the rest, which go back to the queue: nothing accepted is lost.
+ * period, then aborts the rest, which go back to the queue: nothing accepted is lost. Given `probeRecords`,
+ * an outage of the records database stops the claims until a backed-off probe answers, with one log line
+ * when it starts and one when it ends (`outage-gate.ts`).
  * @module
  */
 import { hostname } from 'node:os'
 import { errors } from '../core/errors.js'
+import { isDatabaseOutage } from '../db/outage.js'
 import type { JobConsumer, JobMaintenance } from '../jobs/job-queue.js'
 import { DEFAULT_RETENTION_MS } from '../jobs/queue-options.js'
 import { encodeImage } from '../pipelines/encode/index.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { PipelineSource } from './model-cache.js'
+import { OutageGate } from './outage-gate.js'
 import { type ImageEncoder, type JobOutcome, type RunJobDeps, runJob, type WorkerLogger } from './run-job.js'
 
 export interface WorkerOptions {
@@ -42,6 +46,8 @@ export interface WorkerOptions {
   readonly logger?: WorkerLogger
   /** Called after each job with how it ended (metrics). */
   readonly onJobEnd?: (outcome: JobOutcome, durationMs: number) => void
+  /** Resolves when the records database answers; enables waiting out its outages quietly. */
+  readonly probeRecords?: () => Promise<unknown>
 }
 
 const SILENT: WorkerLogger = { info() {}, warn() {}, error() {} }
@@ -77,6 +83,7 @@ export class Worker {
   #running = 0
   #recoverTimer: NodeJS.Timeout | null = null
   #stopped: Promise<void> | null = null
+  readonly #records: OutageGate | null
 
   constructor(options: WorkerOptions) {
     this.#options = options
@@ -96,7 +103,26 @@ export class Worker {
       heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? 10_000),
       previewEvery: positive('previewEvery', options.previewEvery ?? 0, 0),
       logger: options.logger ?? SILENT,
+      outage: (error) => {
+        if (this.#records === null || !isDatabaseOutage(error)) return false
+        void this.#records.report(error)
+        return true
+      },
     }
+    this.#records =
+      options.probeRecords === undefined
+        ? null
+        : new OutageGate({
+            service: 'records database',
+            probe: options.probeRecords,
+            isOutage: isDatabaseOutage,
+            logger: this.#deps.logger,
+          })
+  }
+
+  /** True when the error belongs to an outage of the records database, which the gate has logged. */
+  async #outage(err: unknown): Promise<boolean> {
+    return this.#records !== null && isDatabaseOutage(err) && (await this.#records.report(err))
   }
 
   /** Jobs running now. */
@@ -112,8 +138,8 @@ export class Worker {
       this.#deps.logger.info({ recovered }, 'requeued jobs left running by a previous process')
     if (this.#recoverEveryMs > 0) {
       this.#recoverTimer = setInterval(() => {
-        this.#options.queue.recoverStale().catch((err: unknown) => {
-          this.#deps.logger.warn({ err }, 'stale job recovery failed')
+        this.#options.queue.recoverStale().catch(async (err: unknown) => {
+          if (!(await this.#outage(err))) this.#deps.logger.warn({ err }, 'stale job recovery failed')
         })
       }, this.#recoverEveryMs)
       this.#recoverTimer.unref()
@@ -132,6 +158,7 @@ export class Worker {
 
   async #stop(graceMs: number): Promise<void> {
     if (this.#recoverTimer !== null) clearInterval(this.#recoverTimer)
+    this.#records?.stop()
     this.#stopClaiming.abort()
     const all = Promise.all(this.#loops)
     let timer: NodeJS.Timeout | undefined
@@ -165,6 +192,11 @@ export class Worker {
           this.#running--
         }
       } catch (err) {
+        if (await this.#outage(err)) {
+          // logged once by the gate; claim again once the database answers its probe
+          while (this.#records?.down === true && !stopping.aborted) await sleep(this.#pollMs, stopping)
+          continue
+        }
         // the database or storage failed under us; back off instead of spinning
         this.#deps.logger.error({ err, workerId }, 'worker loop error')
         await sleep(this.#pollMs, stopping)

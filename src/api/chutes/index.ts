@@ -43,7 +43,7 @@ export async function chutesApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
         { ...input, model: requestedModel(input.model) },
         { origin: { keyId: callerOf(request).keyId, source: 'chutes' } },
       )
-      const [asset] = await deps.assets.listForJob(job.id)
+      const [asset] = await deps.assets.listForJob(job)
       if (asset === undefined) throw new Error(`job ${job.id} succeeded without an image`)
       return reply.type(contentTypeOf(asset.format)).send(await imageBytes(deps, asset))
     },

@@ -25,7 +25,7 @@ describe('POST /generate', () => {
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toBe('image/jpeg')
     const [job] = deps.jobs.jobs.values()
-    const [asset] = await deps.assets.listForJob(job.id)
+    const [asset] = deps.assets.byJob(job.id)
     expect(response.rawPayload).toEqual(Buffer.from((await deps.storage.get(asset.key))!))
     expect(job.request).toMatchObject({ width: 1024, height: 1024, steps: 50, cfg: 7.5, n: 1 })
     expect(job.request.origin.source).toBe('chutes')

@@ -47,7 +47,7 @@ describe('POST /v1/images/generations', () => {
 
   it('response_format b64_json returns the image bytes in base64', async () => {
     const { body, deps, job } = await generate({ prompt: 'p', response_format: 'b64_json' })
-    const [asset] = await deps.assets.listForJob(job.id)
+    const [asset] = deps.assets.byJob(job.id)
     const stored = Buffer.from((await deps.storage.get(asset.key))!)
     expect(body.data).toEqual([{ b64_json: stored.toString('base64') }])
   })
@@ -55,7 +55,7 @@ describe('POST /v1/images/generations', () => {
   it('n makes n images with consecutive seeds', async () => {
     const { body, deps, job } = await generate({ prompt: 'p', n: 3 })
     expect(body.data).toHaveLength(3)
-    const seeds = (await deps.assets.listForJob(job.id)).map((asset) => asset.seed)
+    const seeds = deps.assets.byJob(job.id).map((asset) => asset.seed)
     expect(seeds).toEqual([job.request.seed, job.request.seed + 1, job.request.seed + 2])
   })
 

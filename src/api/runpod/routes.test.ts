@@ -98,7 +98,7 @@ describe('queue mode: /v2/{endpoint}', () => {
       seed: 10,
       format: 'JPG',
     })
-    const assets = await deps.assets.listForJob(body.id)
+    const assets = deps.assets.byJob(body.id)
     expect(assets.map((asset) => asset.seed)).toEqual([10, 11, 12])
     expect(assets.map((asset) => asset.format)).toEqual(['jpeg', 'jpeg', 'jpeg'])
   })

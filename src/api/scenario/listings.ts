@@ -81,7 +81,7 @@ export async function listAssets(
     const page = await deps.jobs.list(filter, { limit: JOB_BATCH, cursor: jobCursor })
     for (; jobIndex < page.jobs.length; jobIndex++, assetIndex = 0) {
       const job = page.jobs[jobIndex]
-      const assets = await deps.assets.listForJob(job.id)
+      const assets = await deps.assets.listForJob(job)
       for (; assetIndex < assets.length; assetIndex++) {
         if (!keep(assets[assetIndex], job)) continue
         if (entries.length === plan.pageSize) {
@@ -119,7 +119,7 @@ async function oneJobsAssets(
 ): Promise<AssetPageResult> {
   const job = await deps.jobs.get(jobId)
   if (job === null || !matchesFilter(job, filter)) return { entries: [] }
-  const assets = (await deps.assets.listForJob(job.id)).filter((asset) => keep(asset, job))
+  const assets = (await deps.assets.listForJob(job)).filter((asset) => keep(asset, job))
   const start = plan.start.assetIndex
   const page = assets.slice(start, start + plan.pageSize).map((asset) => ({ asset, job }))
   const end = start + page.length

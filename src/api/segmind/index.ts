@@ -84,7 +84,7 @@ export async function segmindApi(app: FastifyInstance, deps: ApiDeps): Promise<v
         { ...input, model: requestedModel(request.params.model) },
         originOf(request),
       )
-      const assets = await deps.assets.listForJob(job.id)
+      const assets = await deps.assets.listForJob(job)
       const images = await Promise.all(assets.map((asset) => imageBytes(deps, asset)))
       if (images.length === 0) throw new Error(`job ${job.id} succeeded without an image`)
       if (base64) {

@@ -35,7 +35,7 @@ describe('POST /v1/{model} (sync)', () => {
     expect(response.headers['content-type']).toBe('image/png')
     expect(response.headers['x-remaining-credits']).toBe(String(UNLIMITED_CREDITS))
     const [job] = deps.jobs.jobs.values()
-    const [asset] = await deps.assets.listForJob(job.id)
+    const [asset] = deps.assets.byJob(job.id)
     expect(response.rawPayload).toEqual(Buffer.from((await deps.storage.get(asset.key))!))
     expect(job.request).toMatchObject({
       width: 1024,
@@ -62,7 +62,7 @@ describe('POST /v1/{model} (sync)', () => {
     expect(response.statusCode).toBe(200)
     const body = response.json()
     const [job] = deps.jobs.jobs.values()
-    const assets = await deps.assets.listForJob(job.id)
+    const assets = deps.assets.byJob(job.id)
     const stored = await Promise.all(
       assets.map(async (a) => Buffer.from((await deps.storage.get(a.key))!).toString('base64')),
     )
@@ -154,7 +154,7 @@ describe('v2: submit, poll, result', () => {
     })
     const { request_id } = submit.json()
     await deps.jobs.waitUntilFinished(request_id, 2000)
-    const [asset] = await deps.assets.listForJob(request_id)
+    const [asset] = deps.assets.byJob(request_id)
     const result = await app.inject({ method: 'GET', url: `/v2/requests/${request_id}`, headers })
     expect(result.json().output).toBe(Buffer.from((await deps.storage.get(asset.key))!).toString('base64'))
   })

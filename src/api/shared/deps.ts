@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config } from '../../config/schema.js'
-import type { Asset } from '../../core/job.js'
+import type { Asset, Job } from '../../core/job.js'
 import type { DatabaseHandle } from '../../db/connect.js'
 import type { FleetStatusSource } from '../../fleet/fleet-status.js'
 import type { ModelProfile } from '../../jobs/canonicalize.js'
@@ -42,8 +42,11 @@ export interface ModelCatalog {
 /** Asset records (the bytes live in the BlobStore under `asset.key`). */
 export interface AssetRecords {
   get(id: string): Promise<Asset | null>
-  /** The job's assets in image order. */
-  listForJob(jobId: string): Promise<readonly Asset[]>
+  /**
+   * The images a job lists as its own (`job.assetIds`, in that order) that still have a record. Records of
+   * the job's earlier, failed attempts share its job id but are not among them, so they never show.
+   */
+  listForJob(job: Pick<Job, 'id' | 'assetIds'>): Promise<readonly Asset[]>
   /** Removes the record and its bytes; null when unknown. */
   delete(id: string): Promise<Asset | null>
 }

@@ -69,7 +69,7 @@ export async function linkAssets(
   // An expired job's images are gone, or about to be: the sweeper deletes them right after expiring it.
   if (job.assetIds.length === 0 || job.state === 'expired') return []
   const now = Date.now()
-  const assets = (await deps.assets.listForJob(job.id)).filter(
+  const assets = (await deps.assets.listForJob(job)).filter(
     (asset) => asset.expiresAt === null || asset.expiresAt.getTime() > now,
   )
   const ttl = deps.config.storage.urlTtlSeconds

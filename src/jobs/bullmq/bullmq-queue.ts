@@ -7,6 +7,7 @@
  * `onJobEnded` settled what depends on it (the credit charge), so no API process answers ahead of it.
  * @module
  */
+import { sql } from 'kysely'
 import type { GenerationRequest } from '../../core/generation-request.js'
 import { type Job, type JobError, type JobProgress, TERMINAL_STATES } from '../../core/job.js'
 import type { DatabaseHandle } from '../../db/connect.js'
@@ -262,6 +263,11 @@ export class BullmqQueue implements JobQueue {
     if (due.length === 0) return 0
     await this.dispatcher.dispatchMany(due.map((r) => ({ id: r.id, model: r.model, priority: r.priority })))
     return due.length
+  }
+
+  /** Resolves when the records database answers (for a worker waiting out an outage). */
+  async probeRecords(): Promise<void> {
+    await sql`select 1`.execute(this.#handle.db)
   }
 
   async close(): Promise<void> {

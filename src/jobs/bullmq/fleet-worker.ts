@@ -6,15 +6,20 @@
  * never complete the job too). A run that ends requeued (a retryable failure, a shutdown) throws, so BullMQ
  * retries the ticket with its backoff. Alongside: an advert with a TTL (`worker-registry.ts`), cancel
  * requests heard on the cancel channel, and a periodic sweep that recovers expired leases and writes
- * tickets lost with Redis.
+ * tickets lost with Redis. While the records database is down the BullMQ workers are paused (no ticket is
+ * taken that could not be claimed) and resumed when it answers again; a Redis outage needs no pause, since
+ * BullMQ waits for Redis by itself. Either logs one line when it starts and one when it ends
+ * (`outage-gate.ts`), not one per failed retry.
  * @module
  */
 import { hostname } from 'node:os'
 import { type Job as BullJob, Worker as BullWorker } from 'bullmq'
 import { errors } from '../../core/errors.js'
+import { isDatabaseOutage } from '../../db/outage.js'
 import { encodeImage } from '../../pipelines/encode/index.js'
 import type { BlobStore } from '../../storage/blob-store.js'
 import type { PipelineSource } from '../../worker/model-cache.js'
+import { OutageGate } from '../../worker/outage-gate.js'
 import { type JobOutcome, type RunJobDeps, runJob, type WorkerLogger } from '../../worker/run-job.js'
 import type { ClaimedJob, JobConsumer } from '../job-queue.js'
 import { DEFAULT_RETENTION_MS } from '../queue-options.js'
@@ -81,6 +86,8 @@ export class FleetWorker {
   #cancels: RedisClient | null = null
   #timers: NodeJS.Timeout[] = []
   #stopped: Promise<void> | null = null
+  readonly #records: OutageGate
+  readonly #redis: OutageGate
 
   constructor(options: FleetWorkerOptions) {
     if (options.models.length === 0) throw new RangeError('a fleet worker needs at least one model')
@@ -103,6 +110,43 @@ export class FleetWorker {
       heartbeatMs: options.heartbeatMs ?? 10_000,
       previewEvery: options.previewEvery ?? 0,
       logger: this.#logger,
+      outage: (error) => {
+        if (!isDatabaseOutage(error)) return false
+        void this.#records.report(error)
+        return true
+      },
+    }
+    this.#records = new OutageGate({
+      service: 'records database',
+      probe: () => options.queue.probeRecords(),
+      isOutage: isDatabaseOutage,
+      logger: this.#logger,
+      onDown: () => this.#pauseIntake(),
+      onUp: () => this.#resumeIntake(),
+    })
+    this.#redis = new OutageGate({
+      service: 'redis',
+      probe: () => options.queue.redis.ping(),
+      logger: this.#logger,
+    })
+  }
+
+  /** Logs an error once per outage of the service it came from, or as `message` when it is no outage. */
+  async #trouble(err: unknown, message: string, fields: object = {}): Promise<void> {
+    const outage = isDatabaseOutage(err) ? await this.#records.report(err) : await this.#redis.report(err)
+    if (!outage) this.#logger.warn({ ...fields, err }, message)
+  }
+
+  #pauseIntake(): void {
+    for (const worker of this.#bullWorkers) {
+      worker.pause(true).catch((err: unknown) => void this.#trouble(err, 'pausing a dispatch queue failed'))
+    }
+  }
+
+  #resumeIntake(): void {
+    if (this.#stopped !== null) return
+    for (const worker of this.#bullWorkers) {
+      worker.resume().catch((err: unknown) => void this.#trouble(err, 'resuming a dispatch queue failed'))
     }
   }
 
@@ -134,13 +178,13 @@ export class FleetWorker {
           maxStalledCount: 1000,
         },
       )
-      worker.on('error', (err) => this.#logger.warn({ err, model }, 'dispatch queue error'))
+      worker.on('error', (err) => void this.#trouble(err, 'dispatch queue error', { model }))
       this.#bullWorkers.push(worker)
     }
     await this.#advertise()
     const every = (ms: number, task: () => Promise<unknown>) => {
       const timer = setInterval(() => {
-        task().catch((err: unknown) => this.#logger.warn({ err }, 'fleet worker housekeeping failed'))
+        task().catch((err: unknown) => this.#trouble(err, 'fleet worker housekeeping failed'))
       }, ms)
       timer.unref()
       this.#timers.push(timer)
@@ -157,6 +201,8 @@ export class FleetWorker {
 
   async #stop(graceMs: number): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer)
+    this.#records.stop()
+    this.#redis.stop()
     const closing = Promise.all(this.#bullWorkers.map((worker) => worker.close()))
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<'late'>((resolve) => {
@@ -175,14 +221,24 @@ export class FleetWorker {
   async #process(ticket: BullJob<DispatchTicket>): Promise<string> {
     const jobId = ticket.data.jobId
     const slot = `${this.id}/${ticket.id ?? jobId}`
+    // taken just before the pause began: BullMQ retries the ticket later, and `reconcile` writes it again
+    // should its retries run out while the records stay unreachable
+    if (this.#records.down) throw new TicketRequeued(jobId)
     // a running record means BullMQ found its worker stalled and handed the ticket to us
-    const claimed = await this.#claimJob(jobId, slot, { takeOver: true })
+    const claimed = await this.#claimJob(jobId, slot, { takeOver: true }).catch(async (err: unknown) => {
+      if (isDatabaseOutage(err)) await this.#records.report(err)
+      throw err
+    })
     if (claimed === null) return 'not claimable'
     this.#local.set(jobId, claimed)
     const started = Date.now()
     let outcome: JobOutcome
     try {
       outcome = await runJob(claimed, this.#abortRunning.signal, this.#deps)
+    } catch (err) {
+      // the run's end could not be recorded (its lease then expires and the job is recovered)
+      if (isDatabaseOutage(err)) await this.#records.report(err)
+      throw err
     } finally {
       this.#local.delete(jobId)
     }

@@ -165,7 +165,12 @@ export class FakeAssets implements AssetRecords {
     return this.records.get(id) ?? null
   }
 
-  async listForJob(jobId: string): Promise<readonly Asset[]> {
+  async listForJob(job: Pick<Job, 'id' | 'assetIds'>): Promise<readonly Asset[]> {
+    return job.assetIds.flatMap((id) => this.records.get(id) ?? [])
+  }
+
+  /** Every record made for a job, in image order (tests). */
+  byJob(jobId: string): Asset[] {
     return [...this.records.values()]
       .filter((asset) => asset.jobId === jobId)
       .sort((a, b) => a.index - b.index)
