@@ -125,7 +125,10 @@ describe('Open WebUI', () => {
   })
 
   it('an unknown checkpoint is a 404 in A1111’s shape, and the option is unchanged', async () => {
-    await call('POST', `${server.url}/sdapi/v1/options`, { headers: auth, json: { sd_model_checkpoint: 'tiny-sd' } })
+    await call('POST', `${server.url}/sdapi/v1/options`, {
+      headers: auth,
+      json: { sd_model_checkpoint: 'tiny-sd' },
+    })
     const answer = await call('POST', `${server.url}/sdapi/v1/options`, {
       headers: auth,
       json: { sd_model_checkpoint: 'nope.safetensors [0123456789]' },
@@ -294,7 +297,12 @@ describe('LibreChat', () => {
 
 describe('keys, credits, errors', () => {
   it('no key or a wrong one: 401 with WWW-Authenticate: Basic, in A1111’s shape', async () => {
-    for (const headers of [{}, { authorization: '' }, { authorization: basic('pigment', 'wrong') }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: '' },
+      { authorization: basic('pigment', 'wrong') },
+    ]
+    for (const headers of attempts) {
       const answer = await call('GET', `${server.url}/sdapi/v1/sd-models`, { headers })
       expect(answer.status).toBe(401)
       expect(answer.headers.get('www-authenticate')).toBe('Basic')
