@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSession, type ModelSession, type OutputTensor } from '../session.js'
+import { createSession, type Feed, type ModelSession, type OutputTensor } from '../session.js'
 import { writeTestModel } from '../test-models/write-test-model.js'
 import {
   loadClipTokenizer,
@@ -38,7 +38,7 @@ async function encoderOf(file: string, withMask: boolean) {
   const runs: TokenizedPrompt[] = []
   const encode = async (tokens: TokenizedPrompt): Promise<OutputTensor> => {
     runs.push(tokens)
-    const feeds: Parameters<ModelSession['run']>[0] = {
+    const feeds: Record<string, Feed> = {
       input_ids: { data: tokens.ids, dims: [1, tokens.ids.length] },
     }
     if (withMask && session.hasInput('attention_mask')) {
