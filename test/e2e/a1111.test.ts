@@ -205,6 +205,9 @@ describe('SillyTavern', () => {
     })
     expect(answer.status).toBe(200)
     const info = JSON.parse((answer.body as Txt2Img).info) as Info
+    // its own fields are not echoed: `auth` holds the key
+    expect(Object.keys((answer.body as Txt2Img).parameters)).not.toContain('auth')
+    expect((answer.body as Txt2Img).parameters).toMatchObject({ seed: 1234, scheduler: 'Karras' })
     expect(info).toMatchObject({ seed: 1234, all_seeds: [1234], sampler_name: 'DPM++ 2M', cfg_scale: 7 })
     expect(info.infotexts[0]).toContain(
       'Steps: 4, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234',

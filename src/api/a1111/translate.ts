@@ -10,7 +10,7 @@ import type { GenerationInput, ImageSettings } from '../../core/generation-reque
 import { resolveSamplerSpec } from '../../engine/sampler-names.js'
 import { samplerDisplayName, schedulerDisplayName } from '../../pipelines/encode/a1111-names.js'
 import type { RenderedError } from '../dialect-kit.js'
-import type { Txt2ImgBody } from './schema.js'
+import { Txt2ImgBody } from './schema.js'
 
 /** A1111's "Automatic" scheduler: the sampler's own default, which for Pigment is the model's default. */
 const AUTOMATIC = 'automatic'
@@ -211,8 +211,10 @@ export function toInfo(
 /** `parameters`: the request as A1111 echoes it, with the values that were actually used filled in. */
 export function toParameters(body: Txt2ImgBody, result: Txt2ImgResult, submission: A1111Submission) {
   const s = result.settings
+  // Only A1111's own fields, as pydantic echoes them: SillyTavern puts its `auth` (the key) in the body.
+  const known = Object.entries(body).filter(([key]) => Object.hasOwn(Txt2ImgBody.properties, key))
   return {
-    ...body,
+    ...Object.fromEntries(known),
     prompt: s.prompt,
     negative_prompt: s.negativePrompt,
     seed: body.seed ?? -1,
