@@ -26,8 +26,8 @@ export interface PromptTokenizer {
   readonly kind: 'clip' | 't5'
   tokenize(text: string): TokenizedPrompt
   /**
-   * The empty prompt ComfyUI weighs against (`gen_empty_tokens`): start and end tokens (T5: end only), padded
-   * to the prompt's length, mask 1 up to the end token.
+   * The empty prompt ComfyUI weighs against (`gen_empty_tokens`), as long as the prompt: CLIP start and end
+   * tokens then padding; T5 (Flux) EOS then padding, mask 1 up to EOS; T5 for Chroma PAD only (PixArt's).
    */
   emptyLike(prompt: TokenizedPrompt): TokenizedPrompt
 }
@@ -107,7 +107,14 @@ export async function loadT5Tokenizer(
       return padded([...body.ids, eos], [...body.weights, 1], length, pad)
     },
     emptyLike(prompt) {
-      return padded([eos], [1], prompt.ids.length, pad)
+      const length = prompt.ids.length
+      if (padding === 'tokens+eos+1pad') {
+        // Chroma in ComfyUI (`pixart_t5.py`): the empty prompt is PAD only, no EOS, as long as tokens + EOS,
+        // encoded without a mask; the one extra PAD stays masked as in the prompt itself.
+        const ids = new Array<number>(length).fill(pad)
+        return { ids, mask: ids.map((_, i) => (i < length - 1 ? 1 : 0)), weights: ids.map(() => 1) }
+      }
+      return padded([eos], [1], length, pad)
     },
   }
 }

@@ -94,13 +94,22 @@ describe('weighted prompts on the tiny models', () => {
     expect(Array.from(same.data)).toEqual(Array.from((await encode(tokenizer.tokenize('red circle'))).data))
   })
 
-  it('T5 (flow, tokens+eos+1pad): the empty prompt is EOS then PAD to the same length, mask 1 then 0', async () => {
+  it('T5 for Chroma (tokens+eos+1pad): the empty prompt is PAD only, as PixArt’s gen_empty_tokens', async () => {
     const tokenizer = await loadT5Tokenizer(join(dir, 'flow', 'tokenizer'), 'tokens+eos+1pad')
     const { encode } = await encoderOf(join(dir, 'flow', 'text_encoder', 'model.onnx'), true)
     const { weighted, empty } = await checkFormula(tokenizer, encode)
-    const eos = weighted.ids[weighted.ids.length - 2]
-    expect(empty.ids[0]).toBe(eos)
-    expect(empty.mask).toEqual([1, ...empty.mask.slice(1).map(() => 0)])
-    expect(new Set(empty.ids.slice(1))).toEqual(new Set([weighted.ids[weighted.ids.length - 1]]))
+    const pad = weighted.ids[weighted.ids.length - 1]
+    expect(empty.ids).toEqual(weighted.ids.map(() => pad))
+    // ComfyUI encodes its L pads unmasked; the extra PAD of the tokens+EOS+PAD layout stays masked
+    expect(empty.mask).toEqual([...weighted.mask.slice(0, -1).map(() => 1), 0])
+  })
+
+  it('T5 for Flux (max_length): the empty prompt is EOS then PAD, mask 1 then 0', async () => {
+    const tokenizer = await loadT5Tokenizer(join(dir, 'flow', 'tokenizer'), 'max_length', 24)
+    const { encode } = await encoderOf(join(dir, 'flow', 'text_encoder', 'model.onnx'), true)
+    const { weighted, empty } = await checkFormula(tokenizer, encode)
+    expect(empty.ids).toHaveLength(24)
+    expect(empty.ids.slice(1)).toEqual(weighted.ids.slice(-23).map(() => weighted.ids[23]))
+    expect(empty.mask).toEqual([1, ...new Array(23).fill(0)])
   })
 })
