@@ -10,15 +10,11 @@ import { randomInt } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors } from '../../core/errors.js'
-import type { Job } from '../../core/job.js'
-import { formatParameters } from '../../pipelines/encode/generation-parameters.js'
-import { readParametersText } from '../../pipelines/encode/read-parameters.js'
 import { authHook, callerOf } from '../auth.js'
-import { dialectErrorHandler, dropNullFields, imageBytes, jobFailure } from '../dialect-kit.js'
+import { dialectErrorHandler, dropNullFields } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
-import { awaitJob, submitGeneration } from '../shared/generations.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
-import { A1111Activity, type Run, toProgress } from './activity.js'
+import { A1111Activity, toProgress } from './activity.js'
 import { toOptions, toSamplers, toSchedulers, toSdModels } from './listings.js'
 import {
   ErrorBody,
@@ -35,16 +31,15 @@ import {
   Upscaler,
 } from './schema.js'
 import {
-  type A1111Submission,
   jobTimestamp,
   matchCheckpoint,
   RANDOM_SEED_BOUND,
-  type Txt2ImgResult,
   toA1111Error,
   toInfo,
   toParameters,
   toSubmission,
 } from './translate.js'
+import { runIterations, stopRuns } from './txt2img-run.js'
 
 const tags = ['a1111']
 const errorResponses = { '4xx': ErrorBody, '5xx': ErrorBody }
@@ -221,65 +216,4 @@ export async function a1111Api(app: FastifyInstance, deps: ApiDeps): Promise<voi
       return reply.type('application/json').send('null')
     },
   )
-}
-
-/** Interrupt ends each request after its running job; skip ends only the running job (batch). */
-async function stopRuns(deps: ApiDeps, runs: readonly Run[], how: 'interrupt' | 'skip'): Promise<void> {
-  for (const run of runs) {
-    if (how === 'interrupt') run.interrupted = true
-    else run.skipped = true
-    if (run.jobId !== null) await deps.jobs.cancel(run.jobId)
-  }
-}
-
-/**
- * Runs the request's iterations one after another (iteration k starts at seed + k × batch size, A1111's
- * numbering). A skipped iteration contributes no images; an interrupt stops after the running one. Each job
- * waits at most the sync timeout; one still unfinished is canceled and the request answers REQUEST_TIMEOUT.
- */
-async function runIterations(
-  deps: ApiDeps,
-  run: Run,
-  submission: A1111Submission,
-  model: string | undefined,
-  keyId: string | null,
-): Promise<Txt2ImgResult> {
-  const { input } = submission
-  const seeds: number[] = []
-  const infotexts: string[] = []
-  const images: string[] = []
-  let settings: Job['request'] | undefined
-  for (let k = 0; k < submission.iterations && !run.interrupted; k++) {
-    run.iteration = k
-    run.skipped = false
-    const job = await submitGeneration(
-      deps,
-      { ...input, seed: input.seed + k * input.n, ...(model === undefined ? {} : { model }) },
-      { origin: { keyId, source: 'a1111' } },
-    )
-    run.jobId = job.id
-    settings ??= job.request
-    if (run.interrupted) await deps.jobs.cancel(job.id)
-    const unsubscribe = deps.jobs.subscribe(job.id, (event) => {
-      if (event.previewPng !== undefined) run.preview = event.previewPng
-    })
-    const done = await awaitJob(deps, job).finally(unsubscribe)
-    if (done.state === 'queued' || done.state === 'running') {
-      await deps.jobs.cancel(job.id)
-      throw errors.REQUEST_TIMEOUT(
-        `the image was not ready within ${deps.config.syncTimeoutSeconds} s; the request was canceled`,
-        { details: { jobId: job.id } },
-      )
-    }
-    if (done.state === 'canceled' && (run.skipped || run.interrupted)) continue
-    if (done.state !== 'succeeded') throw jobFailure(done)
-    for (const asset of await deps.assets.listForJob(done.id)) {
-      const bytes = await imageBytes(deps, asset)
-      seeds.push(asset.seed)
-      images.push(bytes.toString('base64'))
-      infotexts.push(readParametersText(bytes) ?? formatParameters({ ...done.request, seed: asset.seed }))
-    }
-  }
-  if (settings === undefined) throw new Error('txt2img ran no iteration')
-  return { settings, seeds, infotexts, images }
 }
