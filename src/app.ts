@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { a1111Api } from './api/a1111/index.js'
 import { adminApi } from './api/admin/index.js'
 import { chutesApi } from './api/chutes/index.js'
 import { handleError, handleNotFound } from './api/errors.js'
@@ -89,5 +90,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await app.register(async (scope) => segmindApi(scope, deps))
   await app.register(async (scope) => chutesApi(scope, deps))
   await app.register(async (scope) => openaiApi(scope, deps))
+  await app.register(async (scope) => a1111Api(scope, deps))
   return app
 }

@@ -84,4 +84,18 @@ describe('a server with no model', () => {
       expect(response.json()).toEqual({ status: 'error', error: expect.stringMatching(HOW_TO_ADD) })
     }
   })
+
+  it('AUTOMATIC1111: 503 in its exception shape; options and sd-models still answer', async () => {
+    const response = await post('/sdapi/v1/txt2img', { prompt: 'a red cube' })
+    expect(response.statusCode).toBe(503)
+    expect(response.json()).toEqual({
+      error: 'HTTPException',
+      detail: expect.stringMatching(HOW_TO_ADD),
+      body: '',
+      errors: expect.stringMatching(/^503: no model is configured/),
+    })
+    const options = await app.inject({ url: '/sdapi/v1/options' })
+    expect(options.json().sd_model_checkpoint).toBeNull()
+    expect((await app.inject({ url: '/sdapi/v1/sd-models' })).json()).toEqual([])
+  })
 })

@@ -24,6 +24,7 @@ import type { GenerateHooks, ImagePipeline, RawImage } from '../pipeline.js'
 import { decodeLatent, latentShapeFor, stepReporter, withOomFallback } from '../pipeline-support.js'
 import { createSession, type Feed, type ModelSession, type SessionOptions } from '../session.js'
 import { loadClipTokenizer, loadT5Tokenizer, type PromptTokenizer } from '../text/prompt-tokenizer.js'
+import { encodeWithWeights } from '../text/weighted-encoding.js'
 import { validateSettings } from '../validate.js'
 import { type FlowTextEncoding, flowBatchedModel } from './flow-denoiser.js'
 
@@ -142,13 +143,15 @@ export class FlowPipeline implements ImagePipeline {
     const cached = this.#prompts.get(text)
     if (cached) return cached
     const encoding = (async () => {
-      const { ids, mask } = this.#tokenizer.tokenize(text)
-      const feeds: Record<string, Feed> = { input_ids: { data: ids, dims: [1, ids.length] } }
-      if (this.#textEncoder.hasInput('attention_mask')) {
-        feeds.attention_mask = { data: mask, dims: [1, mask.length] }
-      }
-      const outputName = this.#textEncoder.outputs[0].name
-      const states = (await this.#textEncoder.run(feeds, [outputName]))[outputName]
+      const tokens = this.#tokenizer.tokenize(text)
+      const states = await encodeWithWeights(this.#tokenizer, tokens, async ({ ids, mask }) => {
+        const feeds: Record<string, Feed> = { input_ids: { data: ids, dims: [1, ids.length] } }
+        if (this.#textEncoder.hasInput('attention_mask')) {
+          feeds.attention_mask = { data: mask, dims: [1, mask.length] }
+        }
+        const outputName = this.#textEncoder.outputs[0].name
+        return (await this.#textEncoder.run(feeds, [outputName]))[outputName]
+      })
       if (!this.#clip) return { states }
       const clipIds = this.#clip.tokenizer.tokenize(text).ids
       const clipOut = await this.#clip.encoder.run(

@@ -30,6 +30,7 @@ import {
 } from '../pipeline-support.js'
 import { createSession, type ModelSession, type SessionOptions } from '../session.js'
 import { loadClipTokenizer, type PromptTokenizer } from '../text/prompt-tokenizer.js'
+import { encodeWithWeights } from '../text/weighted-encoding.js'
 import { validateSettings } from '../validate.js'
 import { sdBatchedModel, type TextEncoding } from './sd-denoiser.js'
 
@@ -121,11 +122,13 @@ export class SdPipeline implements ImagePipeline {
     const cached = this.#prompts.get(text)
     if (cached) return cached
     const encoding = (async () => {
-      const { ids } = this.#tokenizer.tokenize(text)
-      const out = await this.#textEncoder.run({ input_ids: { data: ids, dims: [1, ids.length] } }, [
-        'last_hidden_state',
-      ])
-      return out.last_hidden_state
+      const tokens = this.#tokenizer.tokenize(text)
+      return encodeWithWeights(this.#tokenizer, tokens, async ({ ids }) => {
+        const out = await this.#textEncoder.run({ input_ids: { data: ids, dims: [1, ids.length] } }, [
+          'last_hidden_state',
+        ])
+        return out.last_hidden_state
+      })
     })()
     this.#prompts.set(text, encoding)
     encoding.catch(() => this.#prompts.delete(text))
