@@ -67,7 +67,7 @@ export async function runIterations(
     }
     if (done.state === 'canceled' && (run.skipped || run.interrupted)) continue
     if (done.state !== 'succeeded') throw jobFailure(done)
-    for (const asset of await deps.assets.listForJob(done.id)) {
+    for (const asset of await deps.assets.listForJob(done)) {
       const bytes = await imageBytes(deps, asset)
       seeds.push(asset.seed)
       images.push(bytes.toString('base64'))
