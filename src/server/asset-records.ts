@@ -12,6 +12,7 @@ export function assetRecords(repo: AssetsRepo, storage: BlobStore): AssetRecords
   return {
     get: (id) => repo.get(id),
     listForJob: (jobId) => repo.listByJob(jobId),
+    list: (filter, page) => repo.list(filter, page),
     async delete(id: string): Promise<Asset | null> {
       const asset = await repo.delete(id)
       if (asset !== null) await storage.delete(asset.key)

@@ -44,6 +44,11 @@ export interface AssetRecords {
   get(id: string): Promise<Asset | null>
   /** The job's assets in image order. */
   listForJob(jobId: string): Promise<readonly Asset[]>
+  /** Newest first, of one owner (null = made with auth off) or of all (undefined); cursor from the last page. */
+  list(
+    filter: { readonly ownerKeyId?: string | null },
+    page: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<{ readonly assets: readonly Asset[]; readonly nextCursor: string | null }>
   /** Removes the record and its bytes; null when unknown. */
   delete(id: string): Promise<Asset | null>
 }
