@@ -11,8 +11,7 @@ import type { Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AssetListBody, JobBody, ModelListBody } from '../../src/api/native/schema.js'
-import { createKeyWithCli } from '../integration/auth-helpers.js'
-import { type ServerProcess, startServer, tempDir } from '../integration/server-harness.js'
+import { postJson, type ServerProcess, startServer, tempDir } from '../integration/server-harness.js'
 import { type Browser, CHROMIUM, openBrowser } from './studio-browser.js'
 
 const WEB_CONFIG = fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url))
@@ -26,11 +25,15 @@ const dataDir = tempDir('studio')
 describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
   beforeAll(async () => {
     // The page under test is the working tree's, not whatever was built last.
-    await build({ configFile: WEB_CONFIG, logLevel: 'warn' })
-    server = await startServer(['--data-dir', dataDir, '--preview-every', '1'], {
-      PIGMENT_MODELS_DIR: join(tempDir('no-models'), 'models'),
-    })
-    browser = await openBrowser()
+    const built = build({ configFile: WEB_CONFIG, logLevel: 'warn' })
+    ;[server, browser] = await Promise.all([
+      built.then(() =>
+        startServer(['--data-dir', dataDir, '--preview-every', '1'], {
+          PIGMENT_MODELS_DIR: join(tempDir('no-models'), 'models'),
+        }),
+      ),
+      openBrowser(),
+    ])
     page = browser.page
     page.setDefaultTimeout(STATE_TIMEOUT)
   })
@@ -102,27 +105,42 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     expect(again.sha256).toBe(first.sha256)
   })
 
-  it('shows progress with previews and the queue, and cancels a long job', async () => {
+  it('shows the queue position, progress with previews, and cancels a long job', async () => {
     const { models } = await api<ModelListBody>('/api/models')
     const limits = models[0].limits as { maxSize: number; maxSteps: number }
-    await page.getByLabel('Size', { exact: true }).selectOption('custom')
-    await page.getByLabel('Width', { exact: true }).fill(String(limits.maxSize))
-    await page.getByLabel('Height', { exact: true }).fill(String(limits.maxSize))
-    await page.getByLabel('Steps', { exact: true }).fill(String(limits.maxSteps))
-    await page.getByLabel('Images', { exact: true }).fill('4')
-    await page.getByRole('button', { name: 'Generate' }).click()
+    const long = { width: limits.maxSize, height: limits.maxSize, steps: limits.maxSteps, n: 4 }
+    // Another client's long job holds the one worker, so the page's job waits in the queue first.
+    const blocker = await postJson(`${server.url}/api/generations`, {
+      prompt: 'blue square',
+      async: true,
+      ...long,
+    })
+    expect(blocker.status).toBe(202)
+    const blockerId = ((await blocker.json()) as JobBody).id
 
+    await page.getByLabel('Size', { exact: true }).selectOption('custom')
+    await page.getByLabel('Width', { exact: true }).fill(String(long.width))
+    await page.getByLabel('Height', { exact: true }).fill(String(long.height))
+    await page.getByLabel('Steps', { exact: true }).fill(String(long.steps))
+    await page.getByLabel('Images', { exact: true }).fill(String(long.n))
+    await page.getByRole('button', { name: 'Generate' }).click()
+    await page.getByRole('status').getByText('Queued: next to run').waitFor()
+    await browser.screenshot('05-queued')
+
+    const canceled = await fetch(`${server.url}/api/jobs/${blockerId}/cancel`, { method: 'POST' })
+    expect(canceled.status).toBeLessThan(300)
     // Mid-run: the bar has moved and a preview is shown.
     await page.locator('.job-panel[data-state="running"] .preview').waitFor()
     await page.waitForFunction("Number(document.querySelector('#job-progress')?.getAttribute('value')) > 0")
     expect(await page.getByRole('status').textContent()).toMatch(/Image 1 of 4, step \d+ of \d+/)
-    await browser.screenshot('05-progress')
+    await browser.screenshot('06-progress')
 
     await page.getByRole('button', { name: 'Cancel' }).click()
     await jobPanel('canceled').waitFor()
-    await browser.screenshot('06-canceled')
+    await browser.screenshot('07-canceled')
     const { jobs } = await api<{ jobs: JobBody[] }>('/api/jobs?limit=1')
     expect(jobs[0].state).toBe('canceled')
+    expect(jobs[0].id).not.toBe(blockerId)
   })
 
   it('downloads and deletes an image', async () => {
@@ -146,27 +164,26 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     await page.getByLabel('Prompt', { exact: true }).waitFor()
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')
     expect(overflow).toBeLessThanOrEqual(0)
-    await browser.screenshot('07-phone-dark')
+    await browser.screenshot('08-phone-dark')
     await page.setViewportSize({ width: 1280, height: 900 })
     await page.emulateMedia({ colorScheme: 'light' })
   })
 
   it('shows the 401 once a key exists, then the key’s credits and rate limit', async () => {
-    const token = await createKeyWithCli(dataDir, [
-      '--name',
-      'studio',
-      '--credits',
-      '25',
-      '--rpm',
-      '120',
-      '--concurrency',
-      '2',
-    ])
+    // With auth off the caller is an admin: the admin API makes the key, and from then on every request needs one.
+    const created = await postJson(`${server.url}/api/admin/keys`, {
+      name: 'studio',
+      credits: 25,
+      rpm: 120,
+      concurrency: 2,
+    })
+    expect(created.status).toBe(201)
+    const { token } = (await created.json()) as { token: string }
     await page.reload()
     const alert = page.getByRole('alert')
     await alert.getByText('AUTH_UNAUTHORIZED').waitFor()
     expect(await alert.textContent()).toContain('401')
-    await browser.screenshot('08-needs-key')
+    await browser.screenshot('09-needs-key')
 
     await page.getByLabel('API key', { exact: true }).fill('pk_0123456789abcdef_wrong')
     await page.getByRole('button', { name: 'Use key' }).click()
@@ -178,9 +195,21 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     expect(await page.getByTestId('credits').textContent()).toBe('25.000')
     await page.getByText('120 requests/min').waitFor()
     await page.getByText('No images yet').waitFor()
-    await browser.screenshot('09-key')
+    await browser.screenshot('10-key')
+
+    // A generation with the key is the key's: it shows in its gallery and its cost leaves the balance.
+    await page.getByLabel('Prompt', { exact: true }).fill('green star')
+    await page.getByRole('button', { name: 'Generate' }).click()
+    await jobPanel('succeeded').waitFor()
+    await gallery().first().locator('img').waitFor()
+    await expect.poll(() => page.getByTestId('credits').textContent()).not.toBe('25.000')
+    const spent = 25 - Number(await page.getByTestId('credits').textContent())
+    expect(spent).toBeGreaterThan(0)
+    expect(spent).toBeLessThan(1)
+    await browser.screenshot('11-key-generated')
     // The key never lands in a URL the page requested.
     expect(server.logs.some((line) => JSON.stringify(line).includes(token.slice(-20)))).toBe(false)
-    expect(browser.problems).toEqual([])
+    // Chrome logs each refused request (the 401s above) as a console error; anything else is a fault.
+    expect(browser.problems.filter((text) => !/status of 401/.test(text))).toEqual([])
   })
 })

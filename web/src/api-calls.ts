@@ -117,18 +117,23 @@ export function apiCalls(values: FormValues): ApiCall[] {
       method: 'POST',
       path: `/v1/${model}`,
       auth: 'x-api-key',
-      body: compact({
-        prompt: values.prompt,
+      body: {
+        // Segmind fills in its own defaults (src/api/segmind/translate.ts SEGMIND_DEFAULTS), not the model's:
+        // an empty negative prompt is sent as such, or Segmind's default text would apply.
         negative_prompt: values.negativePrompt,
-        width: values.width,
-        height: values.height,
-        steps: values.steps,
-        cfg: values.cfg,
-        sampler_name: segmindSamplerName,
-        scheduler: segmindSchedulerName,
-        seed,
-        samples: values.n,
-      }),
+        ...compact({
+          prompt: values.prompt,
+          aspect_ratio: 'custom',
+          width: values.width,
+          height: values.height,
+          steps: values.steps,
+          cfg: values.cfg,
+          sampler_name: segmindSamplerName,
+          scheduler: segmindSchedulerName,
+          seed,
+          samples: values.n,
+        }),
+      },
       notes: [
         ...(segmindSamplerName === undefined
           ? [`sampler ${values.sampler}: not among Segmind's sampler_name values`]
@@ -142,7 +147,7 @@ export function apiCalls(values: FormValues): ApiCall[] {
         ...(values.steps < 10 || values.steps > 75 ? ['steps: Segmind accepts 10–75'] : []),
         ...(values.cfg < 1 || values.cfg > 20 ? ['cfg: Segmind accepts 1–20'] : []),
         'answers with the image bytes of the first image',
-        ...randomSeedNote(values),
+        ...(values.seedLocked ? [] : ["seed: left out, so Segmind's documented default 123456789 applies"]),
       ],
     },
     {
