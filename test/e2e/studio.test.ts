@@ -62,6 +62,8 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     await jobPanel('succeeded').waitFor()
     await gallery().first().locator('img').waitFor()
     expect(await page.locator('.job-panel .results img').count()).toBe(1)
+    // Thumbnails load from the expiring signed link: no request against the key's rate limit.
+    expect(await gallery().first().locator('img').getAttribute('src')).toMatch(/\/files\/.*[?&]sig=/)
     await browser.screenshot('02-generated')
 
     const [made, ...others] = await assets()
@@ -179,6 +181,8 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     })
     expect(created.status).toBe(201)
     const { token } = (await created.json()) as { token: string }
+    // The server re-reads whether keys exist about once a second.
+    await expect.poll(async () => (await fetch(`${server.url}/api/me`)).status, { timeout: 10_000 }).toBe(401)
     await page.reload()
     const alert = page.getByRole('alert')
     await alert.getByText('AUTH_UNAUTHORIZED').waitFor()
@@ -198,7 +202,7 @@ describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
     await browser.screenshot('10-key')
 
     // A generation with the key is the key's: it shows in its gallery and its cost leaves the balance.
-    await page.getByLabel('Prompt', { exact: true }).fill('green star')
+    await page.getByLabel('Prompt', { exact: true }).fill('a red triangle')
     await page.getByRole('button', { name: 'Generate' }).click()
     await jobPanel('succeeded').waitFor()
     await gallery().first().locator('img').waitFor()

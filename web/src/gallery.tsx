@@ -27,7 +27,11 @@ export function Gallery(props: {
               onClick={() => props.onOpen(asset)}
               aria-label={`Open image: ${String(asset.parameters.prompt ?? '')}`.slice(0, 200)}
             >
-              <AuthImage assetId={asset.id} alt={String(asset.parameters.prompt ?? 'generated image')} />
+              <AuthImage
+                assetId={asset.id}
+                signedUrl={asset.url}
+                alt={String(asset.parameters.prompt ?? 'generated image')}
+              />
             </button>
           </li>
         ))}

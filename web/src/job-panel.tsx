@@ -82,7 +82,7 @@ export function JobPanel(props: {
                 onClick={() => props.onOpen(image.assetId)}
                 aria-label={`Open image, seed ${image.seed}`}
               >
-                <AuthImage assetId={image.assetId} alt={`Result, seed ${image.seed}`} />
+                <AuthImage assetId={image.assetId} signedUrl={image.url} alt={`Result, seed ${image.seed}`} />
               </button>
             </li>
           ))}

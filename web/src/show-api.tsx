@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { apiCalls, toCurl } from './api-calls.js'
 import type { FormValues } from './form-values.js'
 
@@ -9,11 +9,14 @@ export function ShowApi(props: { values: FormValues; withKey: boolean }) {
   const [copied, setCopied] = useState<string | null>(null)
   const call = calls.find((candidate) => candidate.id === selected) ?? calls[0]
   const text = toCurl(call, location.origin, props.withKey)
+  const code = useRef<HTMLElement>(null)
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text)
       setCopied(call.id)
     } catch {
+      // No clipboard outside a secure context (plain http on another host): select the text for Ctrl+C.
+      if (code.current !== null) window.getSelection()?.selectAllChildren(code.current)
       setCopied(null)
     }
   }
@@ -40,7 +43,9 @@ export function ShowApi(props: { values: FormValues; withKey: boolean }) {
       </div>
       <div id="api-call" role="tabpanel" aria-labelledby={`tab-${call.id}`}>
         <pre>
-          <code data-dialect={call.id}>{text}</code>
+          <code ref={code} data-dialect={call.id}>
+            {text}
+          </code>
         </pre>
         {call.notes.length > 0 && (
           <ul class="notes">

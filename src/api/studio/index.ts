@@ -18,8 +18,9 @@ export const STUDIO_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  // blob: images fetched with the key in a header; data: the progress previews the job events carry
-  "img-src 'self' data: blob:",
+  // blob: images fetched with the key in a header; data: the progress previews the job events carry;
+  // https: the expiring links an S3 store hands out (images only: scripts and requests stay on this origin)
+  "img-src 'self' data: blob: https:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
