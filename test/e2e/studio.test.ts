@@ -19,27 +19,26 @@ const STATE_TIMEOUT = 45_000
 
 let server: ServerProcess
 let browser: Browser
+let opening: Promise<Browser> | undefined
 let page: Page
 const dataDir = tempDir('studio')
 
 describe.skipIf(!existsSync(CHROMIUM))('studio page in chromium', () => {
   beforeAll(async () => {
+    opening = openBrowser()
     // The page under test is the working tree's, not whatever was built last.
-    const built = build({ configFile: WEB_CONFIG, logLevel: 'warn' })
-    ;[server, browser] = await Promise.all([
-      built.then(() =>
-        startServer(['--data-dir', dataDir, '--preview-every', '1'], {
-          PIGMENT_MODELS_DIR: join(tempDir('no-models'), 'models'),
-        }),
-      ),
-      openBrowser(),
-    ])
+    await build({ configFile: WEB_CONFIG, logLevel: 'warn' })
+    server = await startServer(['--data-dir', dataDir, '--preview-every', '1'], {
+      PIGMENT_MODELS_DIR: join(tempDir('no-models'), 'models'),
+    })
+    browser = await opening
     page = browser.page
     page.setDefaultTimeout(STATE_TIMEOUT)
-  })
+  }, 120_000)
 
   afterAll(async () => {
-    await browser?.close()
+    // Closed even when the server failed to start, so no chromium outlives the test.
+    await (await opening?.catch(() => undefined))?.close()
     await server?.stop()
   })
 
