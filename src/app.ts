@@ -20,6 +20,7 @@ import { scenarioDialect } from './api/scenario/index.js'
 import { segmindApi } from './api/segmind/index.js'
 import type { ApiDeps } from './api/shared/deps.js'
 import { opsRoutes } from './api/shared/ops-routes.js'
+import { studioPage } from './api/studio/index.js'
 import { readPackageVersion } from './cli/version.js'
 
 export interface AppOptions {
@@ -91,5 +92,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await app.register(async (scope) => chutesApi(scope, deps))
   await app.register(async (scope) => openaiApi(scope, deps))
   await app.register(async (scope) => a1111Api(scope, deps))
+  await app.register(async (scope) => studioPage(scope))
   return app
 }

@@ -15,6 +15,7 @@ export function assetRecords(repo: AssetsRepo, storage: BlobStore): AssetRecords
       const found = new Map((await repo.getMany(job.assetIds)).map((asset) => [asset.id, asset]))
       return job.assetIds.flatMap((id) => found.get(id) ?? [])
     },
+    list: (filter, page) => repo.list(filter, page),
     async delete(id: string): Promise<Asset | null> {
       const asset = await repo.delete(id)
       if (asset !== null) await storage.delete(asset.key)

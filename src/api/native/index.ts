@@ -11,6 +11,7 @@ import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob, submitGeneration } from '../shared/generations.js'
 import { parseLastEventId } from '../shared/sse.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
+import { callerRoutes } from './caller-routes.js'
 import { streamJobEvents } from './events.js'
 import {
   AssetSchema,
@@ -208,6 +209,8 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
       return { model, loaded: true, seconds }
     },
   )
+
+  await callerRoutes(app, deps)
 }
 
 async function visibleJob(deps: ApiDeps, request: FastifyRequest): Promise<Job> {

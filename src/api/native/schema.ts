@@ -185,3 +185,44 @@ export const ErrorSchema = Type.Object({
 export const AsyncHeaders = Type.Object({
   prefer: Type.Optional(Type.String({ description: 'respond-async answers 202 at once' })),
 })
+
+export const AssetListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 24 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+export type AssetListQuery = Static<typeof AssetListQuery>
+
+export const AssetListSchema = Type.Object({
+  assets: Type.Array(AssetSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+export type AssetListBody = Static<typeof AssetListSchema>
+
+const NullableInteger = Type.Union([Type.Integer(), Type.Null()])
+
+/** The caller's own key as the API sees it; `auth: false` when the server runs without keys. */
+export const CallerSchema = Type.Object({
+  auth: Type.Boolean(),
+  keyId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+  /** null = unlimited. */
+  credits: Type.Union([Type.Number(), Type.Null()]),
+  /** Requests per minute; null = unlimited. */
+  rpm: NullableInteger,
+  /** Queued + running jobs at once; null = unlimited. */
+  concurrency: NullableInteger,
+  expiresAt: Nullable(Type.String({ format: 'date-time' })),
+})
+export type CallerBody = Static<typeof CallerSchema>
+
+/** The names `sampler` and `scheduler` accept (canonical spellings; aliases are accepted too). */
+export const SamplerListSchema = Type.Object({
+  samplers: Type.Array(Type.String()),
+  schedulers: Type.Array(Type.String()),
+})
+export type SamplerListBody = Static<typeof SamplerListSchema>
+export type ModelListBody = Static<typeof ModelListSchema>

@@ -47,6 +47,11 @@ export interface AssetRecords {
    * the job's earlier, failed attempts share its job id but are not among them, so they never show.
    */
   listForJob(job: Pick<Job, 'id' | 'assetIds'>): Promise<readonly Asset[]>
+  /** Newest first, of one owner (null = made with auth off) or of all (undefined); cursor from the last page. */
+  list(
+    filter: { readonly ownerKeyId?: string | null },
+    page: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<{ readonly assets: readonly Asset[]; readonly nextCursor: string | null }>
   /** Removes the record and its bytes; null when unknown. */
   delete(id: string): Promise<Asset | null>
 }

@@ -176,6 +176,19 @@ export class FakeAssets implements AssetRecords {
       .sort((a, b) => a.index - b.index)
   }
 
+  /** Newest first; the cursor is the offset of the next page. */
+  async list(
+    filter: { readonly ownerKeyId?: string | null },
+    page: { readonly limit: number; readonly cursor: string | null },
+  ): Promise<{ readonly assets: readonly Asset[]; readonly nextCursor: string | null }> {
+    const owned = [...this.records.values()]
+      .filter((asset) => filter.ownerKeyId === undefined || asset.ownerKeyId === filter.ownerKeyId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+    const start = page.cursor === null ? 0 : Number(page.cursor)
+    const end = start + page.limit
+    return { assets: owned.slice(start, end), nextCursor: end < owned.length ? String(end) : null }
+  }
+
   async delete(id: string): Promise<Asset | null> {
     const asset = this.records.get(id) ?? null
     if (asset !== null) await this.storage.delete(asset.key)
