@@ -77,7 +77,10 @@ function sameMilestone(recorded: Frame, actual: Frame, ids: IdMap): boolean {
 
 function statusToken(f: Frame): string | undefined {
   if (f.type !== 'status') return undefined
-  const data = (f as { data: { status: { exec_info: { queue_remaining: number } }; sid?: string } }).data
+  const data = (f as { data: Record<string, unknown> }).data as {
+    status: { exec_info: { queue_remaining: number } }
+    sid?: string
+  }
   return `${data.status.exec_info.queue_remaining}${data.sid ? '+sid' : ''}`
 }
 
