@@ -36,6 +36,7 @@ const WORKER_SETTINGS = new Set([
   'graceSeconds',
   'previewEvery',
   'modelMemoryBytes',
+  'comfyui.urls',
 ])
 
 /** Runs the worker once the config is loaded; benchmarks pass one with a pipeline that costs nothing. */
