@@ -235,9 +235,11 @@ class Validator {
 }
 
 export function validatePrompt(prompt: unknown, ctx: ValidationContext, partial?: unknown): Validation {
-  if (!isPlainObject(prompt)) throw new ServerCrash('prompt is not a dict')
+  // Python iterates whatever it was given: an empty list or string has no outputs, anything else raises
+  const empty = (Array.isArray(prompt) || typeof prompt === 'string') && prompt.length === 0
+  if (!isPlainObject(prompt) && !empty) throw new ServerCrash('prompt is not a dict')
   const outputs: string[] = []
-  for (const [x, node] of Object.entries(prompt)) {
+  for (const [x, node] of Object.entries(isPlainObject(prompt) ? prompt : {})) {
     if (!isPlainObject(node) || !Object.hasOwn(node, 'class_type')) {
       return {
         ok: false,
