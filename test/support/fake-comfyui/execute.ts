@@ -2,11 +2,14 @@
 // progress.py): the output cache of the previous prompt, the same node order, the same websocket messages in
 // the same order to the same sockets, interrupts checked where ComfyUI checks them, and the history entry.
 
-import path from 'node:path'
 import type { NodeClass } from './catalogue.js'
-import { colorFromInt, encodePng, type Folders, type Frame, fakeImageColor, imageSize } from './images.js'
+import { type Cached, ExecutionList, isLink, type OutputCache, signatures } from './graph.js'
+import type { Folders } from './images.js'
+import { computeNode } from './nodes.js'
 import { PyError } from './python.js'
 import type { Graph } from './validate.js'
+
+export { OutputCache } from './graph.js'
 
 export type QueueItem = [number, string, Graph, Record<string, unknown>, string[]]
 
@@ -59,40 +62,11 @@ export interface HistoryEntry {
   meta: Record<string, unknown>
 }
 
-interface Cached {
-  outputs: unknown[]
-  ui?: { images: Array<{ filename: string; subfolder: string; type: string }> }
-}
-
-/** ComfyUI's classic output cache: keyed by each node's input signature, pruned to the current prompt. */
-export class OutputCache {
-  private entries = new Map<string, Cached>()
-
-  get(signature: string): Cached | undefined {
-    return this.entries.get(signature)
-  }
-
-  set(signature: string, value: Cached): void {
-    this.entries.set(signature, value)
-  }
-
-  keepOnly(signatures: Set<string>): void {
-    for (const key of this.entries.keys()) if (!signatures.has(key)) this.entries.delete(key)
-  }
-
-  clear(): void {
-    this.entries.clear()
-  }
-}
-
 class Interrupted extends Error {}
 /** the process died (stop/restart) while the prompt ran */
 export class Abandoned extends Error {}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const isLink = (v: unknown): v is [string, number] =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number'
-
 const SAMPLERS = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustomAdvanced'])
 
 const OOM_MESSAGE =
@@ -101,117 +75,6 @@ const OOM_MESSAGE =
   'PyTorch limit (set by user-supplied memory fraction)\n                        : 17179869184.00 GiB'
 const OOM_TIPS =
   'This error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have accidentally set the batch_size to a large number.'
-
-function signatures(
-  graph: Graph,
-  catalogue: Record<string, NodeClass>,
-  folders: Folders,
-): Map<string, string> {
-  const out = new Map<string, string>()
-  const visit = (id: string, stack: Set<string>): string => {
-    const known = out.get(id)
-    if (known) return known
-    const node = graph[id]
-    if (!node || stack.has(id)) return `missing:${id}`
-    stack.add(id)
-    const inputs = Object.keys(node.inputs ?? {})
-      .sort()
-      .map((name) => {
-        const v = node.inputs[name]
-        return [name, isLink(v) ? ['link', visit(v[0], stack), v[1]] : v]
-      })
-    // LoadImage's IS_CHANGED hashes the file: a re-uploaded file under the same name runs again
-    const changed =
-      node.class_type === 'LoadImage' && catalogue.LoadImage
-        ? (folders.get('input', '', String(node.inputs.image))?.toString('base64').slice(0, 64) ?? '')
-        : ''
-    const sig = JSON.stringify([node.class_type, changed, inputs])
-    stack.delete(id)
-    out.set(id, sig)
-    return sig
-  }
-  for (const id of Object.keys(graph)) visit(id, new Set())
-  return out
-}
-
-/** comfy_execution.graph.ExecutionList: which node runs next. */
-class ExecutionList {
-  private readonly pending = new Map<string, number>() // node -> how many pending nodes block it
-  private readonly blocking = new Map<string, Set<string>>()
-
-  constructor(
-    private readonly graph: Graph,
-    private readonly catalogue: Record<string, NodeClass>,
-    private readonly isCached: (id: string) => boolean,
-  ) {}
-
-  addNode(start: string): void {
-    const stack = [start]
-    const links: Array<[string, string]> = []
-    while (stack.length > 0) {
-      const id = stack.pop()!
-      if (this.pending.has(id)) continue
-      this.pending.set(id, 0)
-      this.blocking.set(id, new Set())
-      for (const value of Object.values(this.graph[id].inputs)) {
-        if (isLink(value) && !this.isCached(value[0])) {
-          stack.push(value[0])
-          links.push([value[0], id])
-        }
-      }
-    }
-    for (const [from, to] of links) {
-      if (this.isCached(from)) continue
-      const blocked = this.blocking.get(from)!
-      if (!blocked.has(to)) {
-        blocked.add(to)
-        this.pending.set(to, (this.pending.get(to) ?? 0) + 1)
-      }
-    }
-  }
-
-  isEmpty(): boolean {
-    return this.pending.size === 0
-  }
-
-  private isOutput(id: string): boolean {
-    return this.catalogue[this.graph[id].class_type]?.outputNode === true
-  }
-
-  /** ux_friendly_pick_node: outputs first, then what feeds an output, then what feeds that */
-  next(): string {
-    const ready = [...this.pending].filter(([, count]) => count === 0).map(([id]) => id)
-    if (ready.length === 0) throw new PyError('graph.DependencyCycleError', 'Dependency cycle detected')
-    const blocks = (id: string) => [...(this.blocking.get(id) ?? [])]
-    return (
-      ready.find((id) => this.isOutput(id)) ??
-      ready.find((id) => blocks(id).some((b) => this.isOutput(b))) ??
-      ready.find((id) => blocks(id).some((b) => blocks(b).some((c) => this.isOutput(c)))) ??
-      ready[0]
-    )
-  }
-
-  complete(id: string): void {
-    this.pending.delete(id)
-    for (const blocked of this.blocking.get(id) ?? []) {
-      this.pending.set(blocked, (this.pending.get(blocked) ?? 1) - 1)
-    }
-  }
-}
-
-interface Latent {
-  kind: 'latent'
-  width: number
-  height: number
-  batch: number
-  seed?: number
-}
-
-interface ImageBatch {
-  kind: 'image'
-  frames: Frame[]
-}
-
 const objectRepr = (type: string) =>
   `<${type} object at 0x7f${Math.floor(Math.random() * 0xfffffff).toString(16)}>`
 
@@ -398,7 +261,15 @@ export class PromptRun {
     await this.env.gate?.({ kind: 'node', promptId: this.promptId, nodeId: id, classType: node.class_type })
     this.check()
     await this.injectFaults(node.class_type)
-    const result = await this.compute(id, node.class_type, inputs)
+    const result = await computeNode(
+      {
+        folders: this.env.folders,
+        sample: (steps) => this.sample(id, node.class_type, steps),
+        check: () => this.check(),
+      },
+      node.class_type,
+      inputs,
+    )
     this.check()
     this.values.set(id, result.outputs)
     if (result.ui) {
@@ -472,127 +343,6 @@ export class PromptRun {
       })
       this.check()
     }
-  }
-
-  private async compute(id: string, classType: string, inputs: Record<string, unknown>): Promise<Cached> {
-    const num = (name: string) => Number(inputs[name])
-    switch (classType) {
-      case 'CheckpointLoaderSimple':
-        return { outputs: [{ kind: 'ModelPatcher' }, { kind: 'CLIP' }, { kind: 'VAE' }] }
-      case 'UNETLoader':
-      case 'ModelSamplingAuraFlow':
-        return { outputs: [{ kind: 'ModelPatcher' }] }
-      case 'CLIPLoader':
-      case 'DualCLIPLoader':
-      case 'T5TokenizerOptions':
-        return { outputs: [{ kind: 'CLIP' }] }
-      case 'VAELoader':
-        return { outputs: [{ kind: 'VAE' }] }
-      case 'CLIPTextEncode':
-      case 'FluxGuidance':
-        return { outputs: [{ kind: 'Conditioning' }] }
-      case 'EmptyLatentImage':
-      case 'EmptySD3LatentImage': {
-        const latent: Latent = {
-          kind: 'latent',
-          width: Math.floor(num('width') / 8) * 8,
-          height: Math.floor(num('height') / 8) * 8,
-          batch: num('batch_size'),
-        }
-        return { outputs: [latent] }
-      }
-      case 'KSampler':
-      case 'KSamplerAdvanced': {
-        const latent = inputs.latent_image as Latent
-        const seed = classType === 'KSampler' ? num('seed') : num('noise_seed')
-        const steps =
-          classType === 'KSampler'
-            ? num('steps')
-            : Math.max(0, Math.min(num('end_at_step'), num('steps')) - num('start_at_step'))
-        await this.sample(id, classType, steps)
-        return { outputs: [{ ...latent, seed }] }
-      }
-      case 'RandomNoise':
-        return { outputs: [{ kind: 'Noise_RandomNoise', seed: num('noise_seed') }] }
-      case 'CFGGuider':
-      case 'BasicGuider':
-        return { outputs: [{ kind: 'Guider' }] }
-      case 'KSamplerSelect':
-        return { outputs: [{ kind: 'KSAMPLER', name: inputs.sampler_name }] }
-      case 'BasicScheduler':
-        return { outputs: [{ kind: 'Tensor', steps: num('denoise') <= 0 ? 0 : num('steps') }] }
-      case 'SamplerCustomAdvanced': {
-        const latent = inputs.latent_image as Latent
-        const steps = (inputs.sigmas as { steps: number }).steps
-        await this.sample(id, classType, steps)
-        const out = { ...latent, seed: (inputs.noise as { seed: number }).seed }
-        return { outputs: [out, out] }
-      }
-      case 'VAEDecode': {
-        const latent = inputs.samples as Latent
-        const frames: Frame[] = Array.from({ length: latent.batch }, (_, i) => ({
-          width: latent.width,
-          height: latent.height,
-          color: latent.seed === undefined ? { r: 128, g: 128, b: 128 } : fakeImageColor(latent.seed, i),
-        }))
-        return { outputs: [{ kind: 'image', frames } satisfies ImageBatch] }
-      }
-      case 'EmptyImage': {
-        const frames = Array.from({ length: num('batch_size') }, () => ({
-          width: num('width'),
-          height: num('height'),
-          color: colorFromInt(num('color')),
-        }))
-        return { outputs: [{ kind: 'image', frames } satisfies ImageBatch] }
-      }
-      case 'ImageScaleBy': {
-        const by = num('scale_by')
-        const frames = (inputs.image as ImageBatch).frames.map((f) => ({
-          ...f,
-          width: Math.round(f.width * by),
-          height: Math.round(f.height * by),
-        }))
-        return { outputs: [{ kind: 'image', frames } satisfies ImageBatch] }
-      }
-      case 'LoadImage': {
-        const source = this.env.folders.get('input', '', String(inputs.image))
-        if (!source)
-          throw new PyError('FileNotFoundError', `[Errno 2] No such file or directory: '${inputs.image}'`)
-        const size = await imageSize(source)
-        const frames = [{ ...size, source }]
-        return { outputs: [{ kind: 'image', frames } satisfies ImageBatch, { kind: 'Tensor' }] }
-      }
-      case 'SaveImage':
-        return {
-          outputs: [],
-          ui: await this.save(inputs.images as ImageBatch, String(inputs.filename_prefix)),
-        }
-      default:
-        throw new PyError('KeyError', `'${classType}'`)
-    }
-  }
-
-  private async save(batch: ImageBatch, filenamePrefix: string): Promise<NonNullable<Cached['ui']>> {
-    const first = batch.frames[0]
-    const prefix = filenamePrefix
-      .replaceAll('%width%', String(first?.width))
-      .replaceAll('%height%', String(first?.height))
-    const normalised = path.posix.normalize(prefix)
-    const subfolder = path.posix.dirname(normalised) === '.' ? '' : path.posix.dirname(normalised)
-    const filename = path.posix.basename(normalised)
-    if (normalised.startsWith('/') || subfolder === '..' || subfolder.startsWith('../')) {
-      throw new PyError('Exception', '**** ERROR: Saving image outside the output folder is not allowed.')
-    }
-    let counter = this.env.folders.nextCounter(subfolder, filename)
-    const images: Array<{ filename: string; subfolder: string; type: string }> = []
-    for (const [i, frame] of batch.frames.entries()) {
-      const file = `${filename.replaceAll('%batch_num%', String(i))}_${String(counter).padStart(5, '0')}_.png`
-      this.env.folders.put('output', subfolder, file, await encodePng(frame))
-      this.check()
-      images.push({ filename: file, subfolder, type: 'output' })
-      counter += 1
-    }
-    return { images }
   }
 }
 

@@ -2,12 +2,12 @@
 // types and bodies: JSON with `application/json; charset=utf-8`, empty 200s without a content type, aiohttp's
 // plain-text 404/405/500 pages.
 
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import path from 'node:path'
-import sharp from 'sharp'
 import { objectInfo } from './catalogue.js'
-import type { Folders, FolderType } from './images.js'
+import { upload, view } from './files.js'
+import { HttpError, has, INTERNAL, isObject, json, MAX_BODY, readBody, readJson, send } from './http-util.js'
+import type { Folders } from './images.js'
 import type { ComfyProcess } from './process.js'
 import { pyFloat, pyInt, pyStr } from './python.js'
 import { type Graph, ServerCrash, validatePrompt } from './validate.js'
@@ -24,71 +24,6 @@ export interface HttpContext {
   records: Records
   previews(): boolean
   port(): number
-}
-
-const MAX_BODY = 100 * 1024 * 1024
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly text: string,
-  ) {
-    super(text)
-  }
-}
-
-const INTERNAL = () => new HttpError(500, '500 Internal Server Error\n\nServer got itself in trouble')
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body?: Buffer | string,
-  type?: string,
-  headers = {},
-): void {
-  const data = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body)
-  res.writeHead(status, {
-    ...(type ? { 'Content-Type': type } : {}),
-    'Content-Length': data.length,
-    ...headers,
-  })
-  res.end(data)
-}
-
-function json(res: ServerResponse, body: unknown, status = 200): void {
-  send(res, status, JSON.stringify(body), 'application/json; charset=utf-8')
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY) throw new HttpError(413, '413: Request Entity Too Large')
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
-}
-
-/** `await request.json()`: a body that is not JSON makes the handler raise, and aiohttp answers 500 */
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  try {
-    return JSON.parse((await readBody(req)).toString('utf8'))
-  } catch (ex) {
-    if (ex instanceof HttpError) throw ex
-    throw INTERNAL()
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
-
-/** Python's `key in json_data` for any JSON value; numbers, booleans and null raise */
-function has(data: unknown, key: string): boolean {
-  if (isObject(data)) return Object.hasOwn(data, key)
-  if (Array.isArray(data)) return data.includes(key)
-  if (typeof data === 'string') return data.includes(key)
-  throw INTERNAL()
 }
 
 function systemStats(ctx: HttpContext): unknown {
@@ -163,125 +98,6 @@ async function postPrompt(ctx: HttpContext, req: IncomingMessage, res: ServerRes
   if (!valid.ok) return json(res, { error: valid.error, node_errors: valid.nodeErrors }, 400)
   proc.put([number, promptId, prompt as Graph, extraData, valid.outputs])
   json(res, { prompt_id: promptId, number, node_errors: valid.nodeErrors })
-}
-
-function contentTypeOf(filename: string): string {
-  const ext = path.extname(filename).toLowerCase()
-  const types: Record<string, string> = {
-    '.png': 'image/png',
-    '.jpg': 'image/jpeg',
-    '.jpeg': 'image/jpeg',
-    '.webp': 'image/webp',
-    '.gif': 'image/gif',
-    '.json': 'application/json',
-  }
-  return types[ext] ?? 'application/octet-stream'
-}
-
-/** a subfolder that stays inside its folder, normalised; undefined when it would leave it */
-function insideFolder(subfolder: string): string | undefined {
-  const normal = path.posix.normalize(subfolder || '.')
-  if (normal.startsWith('/') || normal === '..' || normal.startsWith('../')) return undefined
-  return normal === '.' ? '' : normal
-}
-
-async function view(ctx: HttpContext, url: URL, res: ServerResponse): Promise<void> {
-  const q = url.searchParams
-  if (!q.has('filename')) return send(res, 404)
-  let filename = q.get('filename') ?? ''
-  let type: string | undefined
-  const annotated = /^(.*) \[(input|output|temp)\]$/.exec(filename)
-  if (annotated) [, filename, type] = annotated
-  if (!filename) return send(res, 400)
-  if (filename.startsWith('/') || filename.includes('..')) return send(res, 400)
-  type ??= q.get('type') ?? 'output'
-  if (!['input', 'output', 'temp'].includes(type)) return send(res, 400)
-  let subfolder = ''
-  if (q.has('subfolder')) {
-    const inside = insideFolder(q.get('subfolder') ?? '')
-    if (inside === undefined) return send(res, 403)
-    subfolder = inside
-  }
-  filename = path.posix.basename(filename)
-  const file = ctx.folders.get(type as FolderType, subfolder, filename)
-  if (!file) return send(res, 404)
-  const disposition = { 'Content-Disposition': `filename="${filename}"` }
-  const channel = q.get('channel') ?? 'rgba'
-  const preview = q.get('preview')
-  if (preview !== null) {
-    const parts = preview.split(';')
-    let format = parts[0]
-    if (!['webp', 'jpeg'].includes(format) || channel.includes('a')) format = 'webp'
-    const last = parts[parts.length - 1]
-    const quality = /^\d+$/.test(last) ? Math.min(100, Math.max(1, Number(last))) : 90
-    let image = sharp(file)
-    if (format === 'jpeg' || channel === 'rgb') image = image.removeAlpha()
-    const body = await (format === 'jpeg' ? image.jpeg({ quality }) : image.webp({ quality })).toBuffer()
-    return send(res, 200, body, `image/${format}`, disposition)
-  }
-  if (channel === 'rgb') {
-    return send(res, 200, await sharp(file).removeAlpha().png().toBuffer(), 'image/png', disposition)
-  }
-  if (channel === 'a') {
-    const { data, info } = await sharp(file)
-      .ensureAlpha()
-      .extractChannel(3)
-      .raw()
-      .toBuffer({ resolveWithObject: true })
-    const alpha = await sharp({
-      create: { width: info.width, height: info.height, channels: 3, background: '#000' },
-    })
-      .joinChannel(data, { raw: { width: info.width, height: info.height, channels: 1 } })
-      .png()
-      .toBuffer()
-    return send(res, 200, alpha, 'image/png', disposition)
-  }
-  send(res, 200, file, contentTypeOf(filename), disposition)
-}
-
-async function upload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req)
-  let form: FormData
-  try {
-    form = await new Request('http://fake/upload', {
-      method: 'POST',
-      headers: { 'content-type': req.headers['content-type'] ?? '' },
-      body,
-    }).formData()
-  } catch {
-    throw INTERNAL()
-  }
-  const image = form.get('image')
-  if (!(image instanceof Blob)) return send(res, 400)
-  const name = (image as File).name
-  if (!name) return send(res, 400)
-  const requested = form.get('type')
-  const type = typeof requested === 'string' && requested ? requested : 'input'
-  if (!['input', 'output', 'temp'].includes(type)) throw INTERNAL()
-  const subfolderField = form.get('subfolder')
-  const subfolder = typeof subfolderField === 'string' ? subfolderField : ''
-  const inside = insideFolder(subfolder)
-  if (inside === undefined || name.includes('/') || name === '..') return send(res, 400)
-  const data = Buffer.from(await image.arrayBuffer())
-  const overwrite = form.get('overwrite')
-  let filename = name
-  let duplicate = false
-  if (overwrite !== 'true' && overwrite !== '1') {
-    const ext = path.extname(name)
-    const stem = name.slice(0, name.length - ext.length)
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-    for (let i = 1; ; i++) {
-      const existing = ctx.folders.get(type as FolderType, inside, filename)
-      if (!existing) break
-      if (sha(existing) === sha(data)) {
-        duplicate = true
-        break
-      }
-      filename = `${stem} (${i})${ext}`
-    }
-  }
-  if (!duplicate) ctx.folders.put(type as FolderType, inside, filename, data)
-  json(res, { name: filename, subfolder, type })
 }
 
 const MODEL_FOLDERS = ['checkpoints', 'diffusion_models', 'text_encoders', 'vae'] as const
@@ -404,8 +220,8 @@ const routes: Array<[string, RegExp, Handler]> = [
       send(res, 200)
     },
   ],
-  ['GET', /^\/view$/, (ctx, _req, res, url) => view(ctx, url, res)],
-  ['POST', /^\/upload\/image$/, (ctx, req, res) => upload(ctx, req, res)],
+  ['GET', /^\/view$/, (ctx, _req, res, url) => view(ctx.folders, url, res)],
+  ['POST', /^\/upload\/image$/, (ctx, req, res) => upload(ctx.folders, req, res)],
   [
     'GET',
     /^\/features$/,
