@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
 import type { ImageSettings } from '../core/generation-request.js'
-import type { GenerateHooks, ImagePipeline, RawImage } from '../pipelines/pipeline.js'
+import type { GenerateHooks, ImagePipeline, PipelineProgress, RawImage } from '../pipelines/pipeline.js'
 import { withOomFallback } from '../pipelines/pipeline-support.js'
 import { PromptRejectedError } from './client.js'
 import { rejectionError } from './comfy-errors.js'
@@ -69,7 +69,14 @@ export class ComfyPipeline implements ImagePipeline {
       })
       let step = 0
       let steps = settings.steps
-      let pendingPreview: Promise<void> = Promise.resolve()
+      // progress and previews go out in the order ComfyUI sent them, even while a preview is being decoded
+      let reports: Promise<void> = Promise.resolve()
+      const report = (make: () => Promise<PipelineProgress> | PipelineProgress) => {
+        reports = reports
+          .then(make)
+          .then((progress) => hooks.onProgress?.(progress))
+          .catch(() => undefined)
+      }
       const { images: refs } = await runPrompt(
         server,
         graph,
@@ -78,23 +85,21 @@ export class ComfyPipeline implements ImagePipeline {
           onProgress: (value, max) => {
             step = value
             steps = max
-            hooks.onProgress?.({ image: i, images: settings.n, step: value, steps: max })
+            if (hooks.onProgress !== undefined)
+              report(() => ({ image: i, images: settings.n, step: value, steps: max }))
           },
           onPreview: (_mime, bytes) => {
             if (previewEvery === 0 || hooks.onProgress === undefined) return
             if (step % previewEvery !== 0 && step !== steps) return
-            const at = { step, steps }
-            pendingPreview = pendingPreview
-              .then(() => decodeRgb(bytes))
-              .then((preview) => hooks.onProgress?.({ image: i, images: settings.n, ...at, preview }))
-              .catch(() => undefined)
+            const at = { image: i, images: settings.n, step, steps }
+            report(async () => ({ ...at, preview: await decodeRgb(bytes) }))
           },
         },
         this.#deps.timing,
       ).catch((error: unknown) => {
         throw error instanceof PromptRejectedError ? rejectionError(error.rejection, roles) : error
       })
-      await pendingPreview
+      await reports
       // a template saves one image per run; a workflow may save more, and each one counts
       for (const ref of refs) {
         const decoded = await decodeRgb(await server.client.view(ref))

@@ -180,12 +180,15 @@ export class ServerModelCatalog implements ModelCatalog {
   async profile(name: string | undefined): Promise<ModelProfile> {
     const canonical = this.resolveName(name)
     const remote = this.#remote.get(canonical)
-    if (remote !== undefined) {
-      this.#remoteSource?.assertAvailable(canonical)
-      return { name: canonical, defaults: remote.defaults, limits: remote.limits }
-    }
+    if (remote !== undefined) return { name: canonical, defaults: remote.defaults, limits: remote.limits }
     const { manifest } = this.#folders.get(canonical)!
     return { name: canonical, defaults: manifest.defaults, limits: manifest.limits }
+  }
+
+  /** Throws UNAVAILABLE when a ComfyUI model has no ComfyUI to run on now (a generation fails fast, never hangs). */
+  async assertAvailable(name: string): Promise<void> {
+    const canonical = this.resolveName(name)
+    if (this.#remote.has(canonical)) this.#remoteSource?.assertAvailable(canonical)
   }
 
   /** Whether one model can run now (RunPod's per-endpoint health). */

@@ -37,6 +37,8 @@ export interface ModelCatalog {
   warmup(name: string): Promise<{ readonly model: string; readonly seconds: number }>
   /** For /readyz: a model is loaded or loadable. */
   readiness(): Promise<{ readonly ready: boolean; readonly reason?: string }>
+  /** Throws UNAVAILABLE when the model cannot run now (its ComfyUI is down); absent = it always can. */
+  assertAvailable?(name: string): Promise<void>
   /** Whether one model can run now (its ComfyUI answers); absent = always. */
   modelReadiness?(name: string): Promise<{ readonly ready: boolean; readonly reason?: string }>
 }
