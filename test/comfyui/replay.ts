@@ -84,6 +84,10 @@ function statusToken(f: Frame): string | undefined {
   return `${data.status.exec_info.queue_remaining}${data.sid ? '+sid' : ''}`
 }
 
+function has(body: unknown, key: string): boolean {
+  return body !== null && typeof body === 'object' && key in body
+}
+
 function label(e: HttpEvent): string {
   return `${e.method} ${e.path}`
 }
@@ -148,8 +152,16 @@ export async function replayTranscript(events: RecordedEvent[], fake: FakeComfyU
   const released = new Map<string, () => void>()
   const waiting = new Map<string, Promise<void>>()
   for (const pid of holds.keys()) waiting.set(pid, new Promise<void>((resolve) => released.set(pid, resolve)))
+  // the fake's n-th POSTed prompt is the recording's n-th: known the moment the fake has it, before the
+  // client reads the answer (a prompt may reach its held node first)
+  const recordedPosts = events.flatMap((e) =>
+    e.kind === 'http' && e.path === '/prompt' && e.method === 'POST' && has(e.request, 'prompt')
+      ? [(e.response as { prompt_id?: string } | undefined)?.prompt_id ?? '']
+      : [],
+  )
+  const recordedIdOf = (actual: string) => recordedPosts[fake.prompts.findIndex((p) => p.promptId === actual)]
   fake.gate = async (point: GatePoint) => {
-    const pid = ids.back(point.promptId)
+    const pid = recordedIdOf(point.promptId) ?? ''
     const hold = holds.get(pid)
     if (!hold || hold.kind !== point.kind) return
     if (hold.kind === 'node' ? hold.nodeId === point.nodeId : hold.value === point.value)
@@ -181,7 +193,10 @@ export async function replayTranscript(events: RecordedEvent[], fake: FakeComfyU
     const deadline = Date.now() + WAIT_MS
     while (!frames.slice(cursor).some((f) => sameMilestone(milestone, f, ids))) {
       if (Date.now() > deadline) {
-        throw new Error(`${what}: the fake never sent ${JSON.stringify(milestone).slice(0, 200)}`)
+        const last = frames.slice(-4).map((f) => JSON.stringify(f).slice(0, 400))
+        throw new Error(
+          `${what}: the fake never sent ${JSON.stringify(milestone).slice(0, 200)}; last:\n${last.join('\n')}`,
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
@@ -211,9 +226,8 @@ export async function replayTranscript(events: RecordedEvent[], fake: FakeComfyU
       for (const m of await checkResponse(e, res, ids)) mismatches.push(`${label(e)}: ${m}`)
       if (e.method === 'POST' && e.path === '/prompt' && res.status === 200) {
         // the recorded prompt id is now known to be this one, even when the body check failed
-        const recorded = (e.response as { prompt_id?: string }).prompt_id
         const actual = fake.prompts.at(-1)?.promptId
-        if (recorded && actual) ids.learn(recorded, actual)
+        if (actual && recordedIdOf(actual)) ids.learn(recordedIdOf(actual), actual)
       }
       const interrupted = (e.request as { prompt_id?: string } | null)?.prompt_id
       if (e.path === '/interrupt' && interrupted) released.get(interrupted)?.()

@@ -44,6 +44,23 @@ describe('the fake ComfyUI replays the recording of ComfyUI 0.3.64', () => {
 })
 
 describe('the comparison can fail', () => {
+  it('catches a fake that strays from the recording (here: no previews)', async () => {
+    const stray = await startFakeComfyUI({
+      models: { checkpoints: ['pigment-random-sd15.safetensors'] },
+      previews: false,
+      stepDelayMs: 1,
+    })
+    try {
+      const { mismatches } = await replayTranscript(events, stray)
+      expect(mismatches.map((m) => m.split('\n')[0])).toEqual([
+        'prompt 2b18a52f-610d-4b04-b657-79dc347f608f messages:',
+        'prompt 7d42699f-c16e-4eeb-b52d-90b6c2aa5abb messages:',
+      ])
+    } finally {
+      await stray.close()
+    }
+  })
+
   it('reports a body of another shape, naming where', () => {
     const recorded = http('/history/a7f3').response as Record<string, Record<string, unknown>>
     const broken = structuredClone(recorded)

@@ -82,7 +82,8 @@ const objectRepr = (type: string) =>
 function currentInputs(inputs: Record<string, unknown>): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {}
   for (const [name, v] of Object.entries(inputs)) {
-    if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[name] = [v]
+    if (v === null || v === undefined) out[name] = [null]
+    else if (['number', 'string', 'boolean'].includes(typeof v)) out[name] = [v]
     else out[name] = [objectRepr((v as { kind?: string }).kind ?? 'object')]
   }
   return out
@@ -184,6 +185,8 @@ export class PromptRun {
       if (ex instanceof Interrupted) {
         this.addMessage('execution_interrupted', base, true)
       } else {
+        // a PyError is a failure the fake plays; anything else is a bug in the fake, reported as ComfyUI would
+        if (!(ex instanceof PyError)) console.error('fake ComfyUI: node', failedNode, 'failed', ex)
         const err = ex instanceof PyError ? ex : new PyError('Exception', String(ex))
         const oom = err.type === 'torch.OutOfMemoryError'
         this.addMessage(
