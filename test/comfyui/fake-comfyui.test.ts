@@ -265,4 +265,19 @@ describe('fake ComfyUI', () => {
       [1, 1],
     ])
   })
+
+  it("sends a prompt's messages only to its client's socket, status to every socket, and serves /api/… too", async () => {
+    fake = await startFakeComfyUI({ models: MODELS })
+    const owner = await Client.open(fake, 'owner')
+    const other = await Client.open(fake, 'other')
+    clients.push(owner, other)
+    const id = await submit(fake, sd15(21), owner.id)
+    await owner.finished(id)
+    expect(owner.messages.some((m) => m.type === 'progress')).toBe(true)
+    expect(other.messages.filter((m) => m.data.prompt_id === id)).toEqual([])
+    expect(other.messages.filter((m) => m.type === 'status').length).toBeGreaterThan(1)
+    const plain = await (await fetch(`${fake.url}/object_info/KSampler`)).json()
+    expect(await (await fetch(`${fake.url}/api/object_info/KSampler`)).json()).toEqual(plain)
+    expect(await (await fetch(`${fake.url}/api/history/${id}`)).json()).toEqual(await history(fake, id))
+  })
 })
