@@ -109,12 +109,19 @@ export class ComfyBackend implements PipelineSource {
 
   /**
    * Holds a slot on the best ComfyUI for `model`: up, listing its files (any up server for a workflow, or
-   * when none lists them, so ComfyUI itself names what it has), least busy. Waits while all are busy.
+   * when none lists them, so ComfyUI itself names what it has), least busy. Waits while all are busy, and
+   * up to `timing.unreachableMs` while none is up.
    */
   async lease(model: ComfyModel, signal?: AbortSignal): Promise<ServerLease> {
+    // a job already queued outlives a short ComfyUI restart instead of spending its attempts at once
+    const giveUpAt = Date.now() + (this.#timing.unreachableMs ?? 30_000)
     for (;;) {
       signal?.throwIfAborted()
       const candidates = this.#candidates(model)
+      if (candidates.length === 0 && Date.now() < giveUpAt) {
+        await this.#waitForChange(signal)
+        continue
+      }
       if (candidates.length === 0) {
         throw errors.UNAVAILABLE(`model ${model.name} runs on ComfyUI, and ${this.#whyNone(model)}`, {
           retryAfterSeconds: 5,
