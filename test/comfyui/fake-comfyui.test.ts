@@ -136,6 +136,14 @@ describe('fake ComfyUI', () => {
     expect(images.map((i) => i.filename)).toEqual(['ComfyUI_00001_.png', 'ComfyUI_00002_.png'])
     expect(await pixel(fake, images[0])).toEqual(fakeImageColor(42, 0))
     expect(await pixel(fake, images[1])).toEqual(fakeImageColor(42, 1))
+    // as SaveImage does, the PNG carries the graph as a "prompt" text chunk (Python's json.dumps)
+    const png = Buffer.from(
+      await (await fetch(`${fake.url}/view?${new URLSearchParams(images[0])}`)).arrayBuffer(),
+    )
+    const { comments } = await sharp(png).metadata()
+    const prompt = comments?.find((c) => c.keyword === 'prompt')?.text ?? ''
+    expect(prompt).toContain('"class_type": "KSampler"')
+    expect(JSON.parse(prompt)['3'].inputs.seed).toBe(42)
 
     const single = await submit(fake, sd15(43), client.id)
     await client.finished(single)

@@ -267,6 +267,8 @@ export class PromptRun {
     const result = await computeNode(
       {
         folders: this.env.folders,
+        prompt: this.graph,
+        extraPngInfo: this.item[3].extra_pnginfo,
         sample: (steps) => this.sample(id, node.class_type, steps),
         check: () => this.check(),
       },

@@ -56,6 +56,28 @@ export async function imageSize(data: Buffer): Promise<{ width: number; height: 
   return { width: meta.width ?? 1, height: meta.height ?? 1 }
 }
 
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+
+function crc32(data: Buffer): number {
+  let c = 0xffffffff
+  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+/** Adds tEXt chunks after IHDR, as PIL's PngInfo.add_text does for SaveImage's "prompt" and "workflow". */
+export function withTextChunks(png: Buffer, texts: Record<string, string>): Buffer {
+  const ihdrEnd = 8 + 4 + 4 + 13 + 4
+  const chunks = Object.entries(texts).map(([keyword, text]) => {
+    const body = Buffer.concat([Buffer.from('tEXt', 'latin1'), Buffer.from(`${keyword}\0${text}`, 'latin1')])
+    return Buffer.concat([u32(body.length - 4), body, u32(crc32(body))])
+  })
+  return Buffer.concat([png.subarray(0, ihdrEnd), ...chunks, png.subarray(ihdrEnd)])
+}
+
 const recordedPreview = readFileSync(fileURLToPath(new URL('preview-frame.bin', import.meta.url)))
 
 /** The JPEG of a preview: the one the real ComfyUI 0.3.64 sent (latent2rgb, 4-step SD 1.5 run). */

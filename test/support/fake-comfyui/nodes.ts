@@ -4,8 +4,16 @@
 
 import path from 'node:path'
 import type { Cached } from './graph.js'
-import { colorFromInt, encodePng, type Folders, type Frame, fakeImageColor, imageSize } from './images.js'
-import { PyError } from './python.js'
+import {
+  colorFromInt,
+  encodePng,
+  type Folders,
+  type Frame,
+  fakeImageColor,
+  imageSize,
+  withTextChunks,
+} from './images.js'
+import { PyError, pyJsonDumps } from './python.js'
 
 interface Latent {
   kind: 'latent'
@@ -22,6 +30,9 @@ interface ImageBatch {
 
 export interface NodeContext {
   folders: Folders
+  /** SaveImage's hidden inputs: the prompt's graph, and extra_data.extra_pnginfo */
+  prompt: unknown
+  extraPngInfo: unknown
   /** run the sampler's steps (progress, previews, interrupts) */
   sample(steps: number): Promise<void>
   /** throws when the process died meanwhile */
@@ -146,10 +157,14 @@ async function save(
     throw new PyError('Exception', '**** ERROR: Saving image outside the output folder is not allowed.')
   }
   let counter = ctx.folders.nextCounter(subfolder, filename)
+  const metadata: Record<string, string> = { prompt: pyJsonDumps(ctx.prompt) }
+  if (ctx.extraPngInfo !== null && typeof ctx.extraPngInfo === 'object') {
+    for (const [key, value] of Object.entries(ctx.extraPngInfo)) metadata[key] = pyJsonDumps(value)
+  }
   const images: Array<{ filename: string; subfolder: string; type: string }> = []
   for (const [i, frame] of batch.frames.entries()) {
     const file = `${filename.replaceAll('%batch_num%', String(i))}_${String(counter).padStart(5, '0')}_.png`
-    ctx.folders.put('output', subfolder, file, await encodePng(frame))
+    ctx.folders.put('output', subfolder, file, withTextChunks(await encodePng(frame), metadata))
     ctx.check()
     images.push({ filename: file, subfolder, type: 'output' })
     counter += 1

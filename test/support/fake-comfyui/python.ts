@@ -102,3 +102,17 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   const num = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v)
   return num(a) === num(b)
 }
+
+/** json.dumps(value) with Python's defaults: ", " and ": " separators, non-ASCII escaped as \\uXXXX */
+export function pyJsonDumps(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(', ')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+    return `{${entries.map(([k, v]) => `${pyJsonDumps(k)}: ${pyJsonDumps(v)}`).join(', ')}}`
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity'
+  }
+  const text = JSON.stringify(value ?? null)
+  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
