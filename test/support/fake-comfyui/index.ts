@@ -28,7 +28,8 @@
  *   clients asked for. `websockets`: sockets open now.
  *
  * Images: SaveImage writes one PNG per batch element, a solid colour `fakeImageColor(seed, batchIndex)`; an
- * image from seed s in a run of its own is `fakeImageColor(s, 0)`. Served by /view as ComfyUI does.
+ * image from seed s in a run of its own is `fakeImageColor(s, 0)`. Each carries the graph as a PNG "prompt" text
+ * chunk, as ComfyUI's do. Served by /view as ComfyUI does (type/subfolder/filename, 400/403/404, preview, channel).
  *
  * Faithful quirks worth knowing: messages go only to the socket whose clientId is the prompt's client_id (a
  * prompt without one sends no executing/executed/execution_* messages at all, but progress and progress_state to
@@ -46,8 +47,10 @@ import { handle, type Records } from './http.js'
 import { Folders } from './images.js'
 import { ComfyProcess } from './process.js'
 
+export type { ModelFolders } from './catalogue.js'
 export type { Faults, GatePoint } from './execute.js'
 export { fakeImageColor, type Rgb } from './images.js'
+export { SAMPLER_NAMES, SCHEDULER_NAMES } from './sampling-nodes.js'
 
 export interface FakeComfyUIOptions {
   /** 0/undefined = a random free port on 127.0.0.1 */
