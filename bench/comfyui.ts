@@ -4,8 +4,11 @@
  * the other, sequentially:
  *  - direct: a bare client as RunPod's worker-comfyui is (one websocket; POST /prompt, wait for
  *    `executing {node: null}`, GET /history, GET /view);
+ *  - backend: the ComfyUI backend alone (its pipeline, then the PNG re-encoding with the A1111 parameters), which
+ *    is what the backend adds to any ComfyUI run;
  *  - Pigment: the real server (SQLite queue, one worker, the ComfyUI backend, PNG re-encoding with the A1111
- *    parameters, local store, signed links) answering a synchronous POST /api/generations.
+ *    parameters, local store, signed links) answering a synchronous POST /api/generations. Its share above the
+ *    backend's is the server's fixed cost per job, the same for in-process models (see `bench:server`).
  * Prints the median and p90 of both, the milliseconds Pigment adds per image, and that as a share of a
  * 2-second job (the target is ≤ 2 %).
  *
@@ -18,7 +21,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
+import { ComfyBackend } from '../src/comfyui/comfy-backend.js'
+import { toComfyModel } from '../src/comfyui/model-entries.js'
 import { loadConfig } from '../src/config/load.js'
+import { encodeImage } from '../src/pipelines/encode/index.js'
 import { composeServer } from '../src/server/compose.js'
 import { startFakeComfyUI } from '../test/support/fake-comfyui/index.js'
 
@@ -132,6 +138,32 @@ async function main(): Promise<void> {
   const server = await composeServer(loadConfig({ configFile, env: {} }))
   const base = await server.listen()
   const direct = await directClient(comfy.url)
+  const backend = new ComfyBackend({
+    urls: [comfy.url],
+    models: [toComfyModel({ name: 'chroma', template: 'chroma', files: FILES }, 'bench')],
+  })
+  await backend.start()
+  const { pipeline } = await backend.acquire('chroma')
+  const viaBackend = async (seed: number): Promise<number> => {
+    const started = performance.now()
+    const settings = {
+      prompt: 'a red cube',
+      negativePrompt: '',
+      model: 'chroma',
+      width: SIZE,
+      height: SIZE,
+      steps: STEPS,
+      cfg: 3.5,
+      sampler: 'euler',
+      scheduler: 'beta',
+      seed,
+      n: 1,
+    }
+    const [image] = await pipeline.generate(settings, { onProgress: () => {} })
+    if (image === undefined) throw new Error('no image')
+    await encodeImage(image, { format: 'png', parameters: { ...settings, seed: image.seed } })
+    return performance.now() - started
+  }
   const viaPigment = async (seed: number): Promise<number> => {
     const started = performance.now()
     const response = await fetch(`${base}/api/generations`, {
@@ -153,28 +185,35 @@ async function main(): Promise<void> {
   try {
     let seed = 1
     const directTimes: number[] = []
+    const backendTimes: number[] = []
     const pigmentTimes: number[] = []
     for (let i = 0; i < WARMUP; i++) {
       await direct.run(seed++)
+      await viaBackend(seed++)
       await viaPigment(seed++)
     }
     // interleaved, so a slow moment of the machine falls on both
     for (let i = 0; i < RUNS; i++) {
       directTimes.push(await direct.run(seed++))
+      backendTimes.push(await viaBackend(seed++))
       pigmentTimes.push(await viaPigment(seed++))
     }
     const d = stats(directTimes)
+    const k = stats(backendTimes)
     const p = stats(pigmentTimes)
     const added = p.p50 - d.p50
     console.log(`bench:comfyui — ${RUNS} sequential images of ${SIZE}×${SIZE}, ${STEPS} steps, fake ComfyUI`)
     console.log(`  direct client      p50 ${d.p50.toFixed(1)} ms   p90 ${d.p90.toFixed(1)} ms`)
+    console.log(`  backend + encode   p50 ${k.p50.toFixed(1)} ms   p90 ${k.p90.toFixed(1)} ms`)
     console.log(`  through Pigment    p50 ${p.p50.toFixed(1)} ms   p90 ${p.p90.toFixed(1)} ms`)
-    console.log(`  Pigment adds       ${added.toFixed(1)} ms per image (p50)`)
+    console.log(`  the backend adds   ${(k.p50 - d.p50).toFixed(1)} ms per image (p50)`)
+    console.log(`  Pigment adds       ${added.toFixed(1)} ms per image (p50), server included`)
     console.log(
       `  share of a ${JOB_MS / 1000}-second job: ${((added / JOB_MS) * 100).toFixed(2)} % (target ≤ 2 %)`,
     )
   } finally {
     direct.close()
+    backend.close()
     await server.shutdown(1)
     await comfy.close()
     rmSync(dir, { recursive: true, force: true })

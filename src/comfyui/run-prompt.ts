@@ -114,7 +114,7 @@ class PromptRun {
         this.#hooks.onPreview?.(event.mime, event.bytes)
         return
       case 'success':
-        void this.#check(true)
+        // ComfyUI writes the history entry after this and then says `executing {node: null}`; wait for that
         return
       case 'executing':
         if (event.node === null) void this.#check(true)
@@ -160,9 +160,9 @@ class PromptRun {
     try {
       const { client } = this.#connection
       let outcome: HistoryOutcome = await client.history(this.#promptId)
-      // the end event can come a moment before the history entry is written
-      for (let i = 0; ended && outcome.state === 'unknown' && i < 20; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 25))
+      // a proxy or an older ComfyUI may deliver the end a moment before the history entry is readable
+      for (let i = 0; ended && outcome.state === 'unknown' && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
         outcome = await client.history(this.#promptId)
       }
       this.#unreachableSince = null
