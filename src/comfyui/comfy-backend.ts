@@ -71,8 +71,8 @@ export class ComfyBackend implements PipelineSource {
   readiness(model: string): ModelReadiness {
     const entry = this.#models.get(model)
     if (entry === undefined) return { ready: false, reason: `${model}: not a ComfyUI model` }
-    if (this.servers.length === 0)
-      return { ready: false, reason: `${model}: no ComfyUI is configured (--comfyui URL)` }
+    // no ComfyUI here: an API process of a fleet, whose workers hold the ComfyUIs and advertise their slots
+    if (this.servers.length === 0) return { ready: true }
     const up = this.servers.filter((server) => server.state.up)
     if (up.some((server) => server.has(entry.files))) return { ready: true }
     if (up.length === 0) return { ready: false, reason: `${model}: ${this.#whyNone(entry)}` }
@@ -86,7 +86,7 @@ export class ComfyBackend implements PipelineSource {
   /** Throws UNAVAILABLE (503) when no ComfyUI can run the model now, so a request fails fast instead of waiting. */
   assertAvailable(model: string): void {
     const entry = this.#models.get(model)
-    if (entry === undefined || this.#candidates(entry).length > 0) return
+    if (entry === undefined || this.servers.length === 0 || this.#candidates(entry).length > 0) return
     throw errors.UNAVAILABLE(`model ${model} runs on ComfyUI, and ${this.#whyNone(entry)}`, {
       retryAfterSeconds: 5,
     })

@@ -86,7 +86,10 @@ describe('ComfyUI configuration', () => {
       },
     })
     const config = loadConfig({ configFile, env: {}, flags: { models: [folder, 'pigment-shapes'] } })
-    const { backend, localModels } = openComfy(config)
+    // a process that runs jobs needs a ComfyUI for them; an API-only process of a fleet does not
+    expect(() => openComfy(config)).toThrow(/need a ComfyUI to run on: add --comfyui URL/)
+    const { backend, localModels } = openComfy(config, false)
+    expect(backend?.readiness('mine')).toEqual({ ready: true })
     expect(localModels).toEqual(['pigment-shapes'])
     expect(backend?.models.map((m) => [m.name, m.family, m.defaults.width])).toEqual([
       ['mine', 'comfyui', 512],

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from '../config/schema.js'
+import { errors } from '../core/errors.js'
 import { resolveModel } from '../pipelines/model-registry.js'
 import type { PipelineSource } from '../worker/model-cache.js'
 import { ComfyBackend } from './comfy-backend.js'
@@ -21,8 +22,12 @@ export interface OpenedComfy {
   readonly localModels: readonly string[]
 }
 
-/** Reads the ComfyUI model entries and builds the backend (not started: call `start()`). */
-export function openComfy(config: Config): OpenedComfy {
+/**
+ * Reads the ComfyUI model entries and builds the backend (not started: call `start()`). `runsJobs`: this
+ * process runs jobs itself, so ComfyUI models need a `--comfyui` here (an API-only process of a fleet leaves
+ * them to the workers).
+ */
+export function openComfy(config: Config, runsJobs = true): OpenedComfy {
   const models: ComfyModel[] = config.comfyui.models.map((entry) =>
     toComfyModel(entry, 'config comfyui.models'),
   )
@@ -34,6 +39,12 @@ export function openComfy(config: Config): OpenedComfy {
   }
   const { urls } = config.comfyui
   if (models.length === 0 && urls.length === 0) return { backend: null, localModels }
+  if (runsJobs && urls.length === 0) {
+    throw errors.MODEL_INVALID(
+      `ComfyUI models (${models.map((m) => m.name).join(', ')}) need a ComfyUI to run on: add --comfyui URL (PIGMENT_COMFYUIS)`,
+      { field: 'comfyui.urls' },
+    )
+  }
   const backend = new ComfyBackend({
     urls,
     models,

@@ -72,7 +72,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
   })
   let comfy: ComfyBackend | null = null
   const catalog = await (async () => {
-    const opened = openComfy(config)
+    const opened = openComfy(config, config.workers > 0)
     comfy = opened.backend
     // probes every ComfyUI once: one that is down leaves its models unready, it does not stop the server
     await comfy?.start()
