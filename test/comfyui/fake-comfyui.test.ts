@@ -288,4 +288,42 @@ describe('fake ComfyUI', () => {
     expect(await (await fetch(`${fake.url}/api/object_info/KSampler`)).json()).toEqual(plain)
     expect(await (await fetch(`${fake.url}/api/history/${id}`)).json()).toEqual(await history(fake, id))
   })
+
+  it("feeds cached nodes' outputs to the nodes that run again (a rerun with another seed still saves its image)", async () => {
+    fake = await startFakeComfyUI({ models: MODELS })
+    const client = await Client.open(fake, 'rerun')
+    clients.push(client)
+    const graph = workflow('chroma-t2i-ksampler')
+    Object.assign(graph['7'].inputs, { width: 64, height: 64 })
+    Object.assign(graph['8'].inputs, { steps: 2 })
+    await client.finished(await submit(fake, graph, client.id))
+    Object.assign(graph['8'].inputs, { seed: 77 })
+    graph['11'].inputs.filename_prefix = 'pigment/job-124'
+    const id = await submit(fake, graph, client.id)
+    await client.finished(id)
+    const cached = client.messages.find((m) => m.type === 'execution_cached' && m.data.prompt_id === id)
+    expect(cached?.data.nodes).toEqual(['1', '2', '3', '4', '5', '6', '7', '9'])
+    const images = (await history(fake, id))[id].outputs['11'].images
+    expect(images).toHaveLength(1)
+    expect(await pixel(fake, images[0])).toEqual(fakeImageColor(77, 0))
+
+    // a fault on a run whose loaders are cached ends the prompt as well
+    fake.faults.oomNext = 1
+    Object.assign(graph['8'].inputs, { seed: 78 })
+    const failed = await submit(fake, graph, client.id)
+    expect((await client.finished(failed)).data.exception_type).toBe('torch.OutOfMemoryError')
+  })
+
+  it('uses up a fault on the execution it was meant for, even when a restart ends that one early', async () => {
+    fake = await startFakeComfyUI({ models: MODELS })
+    fake.faults.hangNext = true
+    const first = await Client.open(fake, 'before')
+    const hung = await submit(fake, sd15(31), first.id)
+    await first.until((m) => m.type === 'execution_start' && m.data.prompt_id === hung)
+    await fake.restart()
+    const client = await Client.open(fake, 'after')
+    clients.push(client)
+    const id = await submit(fake, sd15(32), client.id)
+    expect((await client.finished(id)).type).toBe('executing')
+  })
 })

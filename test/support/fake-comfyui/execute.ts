@@ -63,6 +63,25 @@ export interface HistoryEntry {
 }
 
 class Interrupted extends Error {}
+
+type RunFault = { kind: 'oom' } | { kind: 'fail'; type: string; message: string } | { kind: 'hang' }
+
+function takeFault(faults: Faults): RunFault | undefined {
+  if (faults.oomNext > 0) {
+    faults.oomNext -= 1
+    return { kind: 'oom' }
+  }
+  if (faults.failNext) {
+    const fault = { kind: 'fail' as const, ...faults.failNext }
+    faults.failNext = undefined
+    return fault
+  }
+  if (faults.hangNext) {
+    faults.hangNext = false
+    return { kind: 'hang' }
+  }
+  return undefined
+}
 /** the process died (stop/restart) while the prompt ran */
 export class Abandoned extends Error {}
 
@@ -99,7 +118,9 @@ export class PromptRun {
   private readonly graph: Graph
   private readonly ui = new Map<string, Cached['ui']>()
   private readonly hasSampler: boolean
-  private faultsDone = false
+  /** taken when the execution starts, so a prompt that dies before its sampler still uses it up */
+  private fault: RunFault | undefined
+  private readonly sigs: Map<string, string>
 
   constructor(
     private readonly env: ExecEnv,
@@ -110,6 +131,8 @@ export class PromptRun {
     const clientId = item[3].client_id
     this.sid = typeof clientId === 'string' ? clientId : null
     this.hasSampler = Object.values(this.graph).some((n) => isSampler(n.class_type))
+    this.fault = takeFault(env.faults)
+    this.sigs = signatures(this.graph, env.catalogue, env.folders)
   }
 
   private check(): void {
@@ -153,7 +176,7 @@ export class PromptRun {
   async run(): Promise<HistoryEntry> {
     this.env.clearInterrupt()
     this.addMessage('execution_start', { prompt_id: this.promptId }, false)
-    const sigs = signatures(this.graph, this.env.catalogue, this.env.folders)
+    const sigs = this.sigs
     this.env.cache.keepOnly(new Set(sigs.values()))
     const isCached = (id: string) => this.env.cache.get(sigs.get(id)!) !== undefined
     const cachedNodes = Object.keys(this.graph).filter(isCached)
@@ -229,7 +252,13 @@ export class PromptRun {
   private resolveInputs(inputs: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const [name, v] of Object.entries(inputs)) {
-      out[name] = isLink(v) ? this.values.get(v[0])?.[v[1]] : v
+      if (!isLink(v)) {
+        out[name] = v
+        continue
+      }
+      // a cached node did not run this time: its outputs come from the cache, as get_input_data reads them
+      const outputs = this.values.get(v[0]) ?? this.env.cache.get(this.sigs.get(v[0]) ?? '')?.outputs
+      out[name] = outputs?.[v[1]]
     }
     return out
   }
@@ -295,27 +324,17 @@ export class PromptRun {
     this.check()
   }
 
-  /** The faults strike the sampler, or the first node that runs when the graph has none. */
+  /** The run's fault strikes its sampler, or the first node that runs when the graph has none. */
   private async injectFaults(classType: string): Promise<void> {
-    if (this.faultsDone || !(isSampler(classType) || !this.hasSampler)) return
-    this.faultsDone = true
-    const { faults } = this.env
-    if (faults.oomNext > 0) {
-      faults.oomNext -= 1
-      throw new PyError('torch.OutOfMemoryError', OOM_MESSAGE)
-    }
-    if (faults.failNext) {
-      const { type, message } = faults.failNext
-      faults.failNext = undefined
-      throw new PyError(type, message)
-    }
-    if (faults.hangNext) {
-      faults.hangNext = false
-      await this.env.waitForInterrupt()
-      this.check()
-      this.env.clearInterrupt()
-      throw new Interrupted()
-    }
+    if (!this.fault || !(isSampler(classType) || !this.hasSampler)) return
+    const fault = this.fault
+    this.fault = undefined
+    if (fault.kind === 'oom') throw new PyError('torch.OutOfMemoryError', OOM_MESSAGE)
+    if (fault.kind === 'fail') throw new PyError(fault.type, fault.message)
+    await this.env.waitForInterrupt()
+    this.check()
+    this.env.clearInterrupt()
+    throw new Interrupted()
   }
 
   private async sample(id: string, classType: string, steps: number): Promise<void> {
