@@ -190,8 +190,12 @@ export async function replayTranscript(events: RecordedEvent[], fake: FakeComfyU
     const milestone = seen.filter((f) => f.type !== 'binary').at(-1)
     seen = []
     if (!milestone) return
+    // a prompt's executing/progress/execution_* message happens once: it counts even when it came before the
+    // last request went out (the fake can be quicker than the client); a status counts only after it
+    const unique = milestone.type !== 'status' && milestone.type !== 'progress_state'
+    const from = unique ? 0 : cursor
     const deadline = Date.now() + WAIT_MS
-    while (!frames.slice(cursor).some((f) => sameMilestone(milestone, f, ids))) {
+    while (!frames.slice(from).some((f) => sameMilestone(milestone, f, ids))) {
       if (Date.now() > deadline) {
         const last = frames.slice(-4).map((f) => JSON.stringify(f).slice(0, 400))
         throw new Error(
