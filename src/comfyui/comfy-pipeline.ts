@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
+import { errors } from '../core/errors.js'
 import type { ImageSettings } from '../core/generation-request.js'
 import type { GenerateHooks, ImagePipeline, PipelineProgress, RawImage } from '../pipelines/pipeline.js'
 import { withOomFallback } from '../pipelines/pipeline-support.js'
@@ -100,6 +101,11 @@ export class ComfyPipeline implements ImagePipeline {
         throw error instanceof PromptRejectedError ? rejectionError(error.rejection, roles) : error
       })
       await reports
+      if (refs.length === 0) {
+        throw errors.COMFYUI_EXECUTION_FAILED(
+          'ComfyUI finished the prompt but saved no image (its SaveImage node produced nothing)',
+        )
+      }
       // a template saves one image per run; a workflow may save more, and each one counts
       for (const ref of refs) {
         const decoded = await decodeRgb(await server.client.view(ref))
