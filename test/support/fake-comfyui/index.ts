@@ -21,6 +21,7 @@
  *   `exception_type: 'torch.OutOfMemoryError'`, message `Allocation on device 0 would exceed allowed memory…`.
  * - `faults.failNext = {type, message}`: the next execution fails with that exception.
  * - `faults.hangNext`: the next execution stops at its sampler until interrupted (or the fake stops).
+ *   Each fault is used up by the execution that starts next, even if that one dies (restart) before its sampler.
  * - `restart()`: every socket and connection closes, queue, history and cache are forgotten (as a ComfyUI
  *   restart does; saved files survive, as on disk), and it listens again on the same port.
  * - `stop()` / `start()`: the same in two halves; the port refuses connections in between.
