@@ -26,11 +26,11 @@ export interface GatePoint {
 export interface Faults {
   /** accept websocket connections but never send anything on them */
   silentWebsocket: boolean
-  /** the next N executions fail at their sampler with torch's CUDA out-of-memory error */
+  /** the next N executions fail at their sampler (or first node, if none) with torch's CUDA out-of-memory error */
   oomNext: number
   /** the next execution fails at its sampler with this exception */
   failNext?: { type: string; message: string }
-  /** the next execution stops at its first sampler step and stays there until interrupted */
+  /** the next execution stops at its sampler, before the first step, until interrupted */
   hangNext?: boolean
 }
 
