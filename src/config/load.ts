@@ -133,6 +133,13 @@ function readConfigFile(path: string): Tree {
 function resolvePaths(tree: Tree, base: string): void {
   if (typeof tree.dataDir === 'string') tree.dataDir = resolve(base, tree.dataDir)
   if (Array.isArray(tree.models)) tree.models = tree.models.map((item) => resolveModelPath(item, base))
+  const comfyui = tree.comfyui as Tree | undefined
+  if (typeof comfyui === 'object' && comfyui !== null && Array.isArray(comfyui.models)) {
+    for (const entry of comfyui.models as unknown[]) {
+      const model = entry as Tree | null
+      if (typeof model?.workflowFile === 'string') model.workflowFile = resolve(base, model.workflowFile)
+    }
+  }
 }
 
 function resolveModelPath(item: unknown, base: string): unknown {

@@ -211,6 +211,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'cpu|cuda|webgpu',
   ),
   option('modelMemoryBytes', 'model-memory', 'bytes', 'memory budget of loaded models; 0 = no limit', 'size'),
+  option(
+    'comfyui.urls',
+    'comfyui',
+    'list',
+    'ComfyUI server that runs the comfyui model entries (http://host:8188); repeatable',
+    'url',
+  ),
 ]
 
 /** The config file is named by `--config FILE` or this variable. */

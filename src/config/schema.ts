@@ -59,6 +59,115 @@ const CreditsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+const MODEL_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
+const FileName = Type.String({ minLength: 1, maxLength: 500 })
+/** `"nodeId.input"` of a workflow template. */
+const NodeInput = Type.String({ pattern: '^.+\\.[^.]+$', maxLength: 200 })
+
+/** A model served by ComfyUI (config file `comfyui.models`, or a folder's pigment.json with `backend: "comfyui"`). */
+export const ComfyModelSchema = Type.Object(
+  {
+    name: Type.String({ pattern: MODEL_NAME, maxLength: 100 }),
+    backend: Type.Optional(Type.Literal('comfyui')),
+    aliases: Type.Optional(
+      Type.Array(Type.String({ pattern: MODEL_NAME, maxLength: 100 }), { maxItems: 50 }),
+    ),
+    /** chroma, flux (FLUX.1), checkpoint (SD 1.x / SDXL), or workflow (the user's graph). */
+    template: Type.Union([
+      Type.Literal('chroma'),
+      Type.Literal('flux'),
+      Type.Literal('checkpoint'),
+      Type.Literal('workflow'),
+    ]),
+    /** File names as ComfyUI lists them (models/diffusion_models, text_encoders, vae, checkpoints). */
+    files: Type.Optional(
+      Type.Object(
+        {
+          unet: Type.Optional(FileName),
+          t5: Type.Optional(FileName),
+          clipL: Type.Optional(FileName),
+          vae: Type.Optional(FileName),
+          checkpoint: Type.Optional(FileName),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** FLUX.1 distilled guidance (default 3.5). */
+    guidance: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /** workflow: an API-format graph, or a file holding one (relative to the config file or folder). */
+    workflow: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())),
+    workflowFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** workflow: which node input Pigment fills with each request field, e.g. `{"prompt": "6.text"}`. */
+    inputs: Type.Optional(
+      Type.Object(
+        {
+          prompt: Type.Optional(NodeInput),
+          negativePrompt: Type.Optional(NodeInput),
+          seed: Type.Optional(NodeInput),
+          steps: Type.Optional(NodeInput),
+          cfg: Type.Optional(NodeInput),
+          sampler: Type.Optional(NodeInput),
+          scheduler: Type.Optional(NodeInput),
+          width: Type.Optional(NodeInput),
+          height: Type.Optional(NodeInput),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Shown in model lists (default: flow for chroma/flux, sd for checkpoint, comfyui for workflow). */
+    family: Type.Optional(Type.String({ maxLength: 40 })),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          cfg: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+          sampler: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          scheduler: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          width: Type.Optional(Type.Integer({ minimum: 8, maximum: 16_384 })),
+          height: Type.Optional(Type.Integer({ minimum: 8, maximum: 16_384 })),
+          negativePrompt: Type.Optional(Type.String({ maxLength: 20_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          minSize: Type.Optional(Type.Integer({ minimum: 8, maximum: 16_384 })),
+          maxSize: Type.Optional(Type.Integer({ minimum: 8, maximum: 16_384 })),
+          sizeMultiple: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+          maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          minCfg: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+          maxCfg: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type ComfyModelEntry = Static<typeof ComfyModelSchema>
+
+const ComfyuiSchema = Type.Object(
+  {
+    /** ComfyUI servers (http://host:port); every model entry may run on any of them that has its files. */
+    urls: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 }), {
+      default: [],
+      maxItems: 64,
+    }),
+    models: Type.Array(ComfyModelSchema, { default: [], maxItems: 500 }),
+    /** Prompts Pigment keeps in flight on one ComfyUI (it runs one at a time; more only queue there). */
+    slots: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** How often each ComfyUI is probed (/system_stats) for readiness. */
+    healthSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 5 }),
+    /** Poll /history when a run's websocket has been closed or silent this long. */
+    pollSeconds: Type.Number({ minimum: 0.01, maximum: 600, default: 1 }),
+    /** Longest one image may take on ComfyUI, its queue included, before the run is stopped and retried. */
+    deadlineSeconds: Type.Number({ minimum: 1, maximum: 7 * 24 * 3600, default: 1800 }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -125,6 +234,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Memory budget of loaded models (LRU beyond it); 0 = no limit. */
     modelMemoryBytes: Type.Integer({ minimum: 0, default: 0 }),
+    /** ComfyUI servers Pigment sends jobs to, and the models they serve. */
+    comfyui: ComfyuiSchema,
   },
   { additionalProperties: false },
 )
@@ -133,3 +244,4 @@ export type Config = Static<typeof ConfigSchema>
 export type StorageConfig = Config['storage']
 export type LimitsConfig = Config['limits']
 export type RateLimitConfig = Config['rateLimit']
+export type ComfyuiConfig = Config['comfyui']

@@ -25,6 +25,8 @@ const CATALOG = {
   MODEL_RUN_FAILED: { httpStatus: 500, retryable: true },
   /** The device ran out of memory. */
   MODEL_OUT_OF_MEMORY: { httpStatus: 507, retryable: true },
+  /** A ComfyUI backend failed while executing the workflow; the message is ComfyUI's. Retrying fails alike. */
+  COMFYUI_EXECUTION_FAILED: { httpStatus: 500, retryable: false },
   /** The requested execution device (e.g. CUDA) is not available. */
   DEVICE_UNAVAILABLE: { httpStatus: 503, retryable: false },
   /**

@@ -8,6 +8,7 @@
  * @module
  */
 import pino from 'pino'
+import { openComfy, routePipelines } from '../comfyui/index.js'
 import type { Config } from '../config/schema.js'
 import { CreditLedger } from '../credits/credit-ledger.js'
 import { JobSettler } from '../credits/job-settlement.js'
@@ -48,7 +49,13 @@ export async function composeFleetWorker(
   const { logger } = options
   if (options.loadPipeline === undefined) await probeDevice(config.device)
   const database = await openDatabase(config.databaseUrl)
-  const catalog = await ServerModelCatalog.open(config)
+  const opened = openComfy(config)
+  await opened.backend?.start()
+  const catalog = await ServerModelCatalog.open(
+    { ...config, models: opened.localModels },
+    undefined,
+    opened.backend ?? undefined,
+  )
   const models = catalog.names
   const settler = new JobSettler(new CreditLedger(database), { factors: config.credits.modelFactors })
   const queue = await openFleetQueue(config, database, {
@@ -83,7 +90,7 @@ export async function composeFleetWorker(
     redisUrl: config.queueUrl,
     store,
     assets: new AssetsRepo(database.db),
-    pipelines: cache,
+    pipelines: routePipelines(opened.backend, cache),
     models,
     concurrency,
     retentionMs: Math.round(config.retentionSeconds * 1000),
@@ -114,6 +121,7 @@ export async function composeFleetWorker(
       stopping ??= (async () => {
         await worker.stop({ graceMs: Math.round(graceSeconds * 1000) })
         await server?.close()
+        opened.backend?.close()
         await cache.dispose()
         await queue.close()
         await database.close()

@@ -64,7 +64,7 @@ export async function decodeLatent(
 export function smallerSize(
   width: number,
   height: number,
-  manifest: ModelManifest,
+  manifest: Pick<ModelManifest, 'limits'>,
 ): { width: number; height: number } | undefined {
   const { sizeMultiple, minSize } = manifest.limits
   const shrink = (side: number) => Math.floor((side * Math.SQRT1_2) / sizeMultiple) * sizeMultiple
@@ -79,7 +79,7 @@ export function smallerSize(
  */
 export async function withOomFallback(
   settings: ImageSettings,
-  manifest: ModelManifest,
+  manifest: Pick<ModelManifest, 'limits'>,
   allow: boolean,
   generate: (settings: ImageSettings) => Promise<RawImage[]>,
 ): Promise<RawImage[]> {

@@ -12,6 +12,14 @@ import { createAuthenticator } from '../api/auth.js'
 import type { ApiDeps } from '../api/shared/deps.js'
 import { PigmentMetrics } from '../api/shared/pigment-metrics.js'
 import { buildApp } from '../app.js'
+import {
+  asGraph,
+  type ComfyBackend,
+  openComfy,
+  routePipelines,
+  runPassthrough,
+  workersFor,
+} from '../comfyui/index.js'
 import type { Config } from '../config/schema.js'
 import { JobSettler } from '../credits/job-settlement.js'
 import { AssetsRepo } from '../db/assets-repo.js'
@@ -63,7 +71,15 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     await database.close()
     throw error
   })
-  const catalog = await ServerModelCatalog.open(config).catch(async (error: unknown) => {
+  let comfy: ComfyBackend | null = null
+  const catalog = await (async () => {
+    const opened = openComfy(config, config.workers > 0)
+    comfy = opened.backend
+    // probes every ComfyUI once: one that is down leaves its models unready, it does not stop the server
+    await comfy?.start()
+    return ServerModelCatalog.open({ ...config, models: opened.localModels }, undefined, comfy ?? undefined)
+  })().catch(async (error: unknown) => {
+    comfy?.close()
     await database.close()
     throw error
   })
@@ -104,6 +120,7 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     storage,
     ...(storage instanceof LocalStore ? { signedFiles: signedFiles(storage) } : {}),
     models: catalog,
+    ...(comfy === null ? {} : { comfy: comfyRunner(comfy) }),
     authenticate: createAuthenticator({
       apiKeys: config.apiKeys,
       host: config.host,
@@ -129,16 +146,17 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
     isLoaded: (model) => cache.loaded().some((loaded) => loaded.model === model),
     warmup: (model) => cache.warmup(model),
   })
+  const workers = workersFor(config, comfy)
   const worker =
-    config.workers === 0
+    workers === 0
       ? null
       : serverWorker(baseQueue, {
           queue,
           modelNames: catalog.names,
           store: storage,
           assets: assetsRepo,
-          pipelines: cache,
-          workers: config.workers,
+          pipelines: routePipelines(comfy, cache),
+          workers,
           retentionMs: Math.round(config.retentionSeconds * 1000),
           // every step reaches the event stream; SQLite takes a progress write in well under a step's time
           progressIntervalMs: 0,
@@ -183,12 +201,23 @@ export async function composeServer(config: Config, options: ComposeOptions = {}
         app.server.closeAllConnections()
         await closing
         sweeper?.stop()
+        comfy?.close()
         await cache.dispose()
         await queue.close()
         await database.close()
         logger?.info('shut down')
       })()
       return stopping
+    },
+  }
+}
+
+function comfyRunner(backend: ComfyBackend): NonNullable<ApiDeps['comfy']> {
+  return {
+    async run(graph, images, signal) {
+      const result = await runPassthrough(backend, asGraph(graph, 'input.payload.prompt'), images, signal)
+      const device = backend.servers.find((server) => server.url === result.server)?.state.device ?? ''
+      return { promptId: result.promptId, device, images: result.images }
     },
   }
 }

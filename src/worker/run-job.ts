@@ -161,6 +161,7 @@ async function generate(
       signal,
       onProgress,
       previewEvery: deps.previewEvery,
+      allowDownscaleOnOom: claimed.job.request.allowDownscaleOnOom,
     })
   } finally {
     handle.release()

@@ -247,7 +247,8 @@ export async function runpodApi(
               (status) => status.models[model]?.slots ?? 0,
               () => 0,
             )
-      return toHealth(await deps.jobs.counts(), workers)
+      const readiness = (await deps.models.modelReadiness?.(model)) ?? { ready: true }
+      return toHealth(await deps.jobs.counts(), workers, readiness.ready)
     },
   )
 

@@ -33,7 +33,12 @@ export type WorkerAction =
   | { readonly kind: 'warmup' }
   | { readonly kind: 'cleanup' }
   | { readonly kind: 'debug' }
-  | { readonly kind: 'comfy'; readonly payload: Readonly<Record<string, unknown>> }
+  | {
+      readonly kind: 'comfy'
+      readonly payload: Readonly<Record<string, unknown>>
+      /** The whole input, for `images` beside the payload (RunPod worker-comfyui's place for them). */
+      readonly input: Readonly<Record<string, unknown>>
+    }
   | {
       readonly kind: 'generate'
       /** The model is left out: the route resolves the endpoint name through the registry. */
@@ -58,7 +63,7 @@ export function toWorkerAction(input: WorkerInput): WorkerAction {
   if (input.debug === true) return { kind: 'debug' }
   if (input.comfy === true) {
     if (input.payload === undefined) throw invalid('payload', 'payload is required when comfy is true')
-    return { kind: 'comfy', payload: input.payload }
+    return { kind: 'comfy', payload: input.payload, input }
   }
   return toGenerate(input)
 }
@@ -209,8 +214,21 @@ function errorMessage(job: Job, timedOut: boolean): string {
 }
 
 /** Queue counts and the number of in-process workers → RunPod's `/health` body. */
-export function toHealth(counts: QueueCounts, workers: number): HealthBody {
+/** `healthy` false (the model's ComfyUI does not answer): every worker not running a job is unhealthy. */
+export function toHealth(counts: QueueCounts, workers: number, healthy = true): HealthBody {
   const running = Math.min(counts.running, workers)
+  if (!healthy) {
+    return {
+      jobs: {
+        completed: counts.succeeded,
+        failed: counts.failed,
+        inProgress: counts.running,
+        inQueue: counts.queued,
+        retried: counts.retried,
+      },
+      workers: { idle: 0, initializing: 0, ready: 0, running, throttled: 0, unhealthy: workers - running },
+    }
+  }
   return {
     jobs: {
       completed: counts.succeeded,

@@ -10,6 +10,7 @@ import { type Caller, mayAccess, requireAdmin } from '../auth.js'
 import { requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets, submitGeneration } from '../shared/generations.js'
+import { comfyPassthrough } from './comfy-passthrough.js'
 import type { JobWatch } from './job-watch.js'
 import type { JobStatusBody, WorkerOutput, WorkerResult } from './schema.js'
 import type { SideJobs } from './side-jobs.js'
@@ -54,10 +55,7 @@ export class WorkerService {
         return done(await cleanup())
       case 'comfy':
         requireAdmin(caller, 'the ComfyUI passthrough')
-        throw errors.FEATURE_UNAVAILABLE(
-          'ComfyUI passthrough is not available: this server has no ComfyUI backend (send prompt and settings instead)',
-          { field: 'input.comfy' },
-        )
+        return done(await comfyPassthrough(this.deps, action.input, action.payload))
       case 'generate': {
         const job = await submitGeneration(
           this.deps,

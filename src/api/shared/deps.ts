@@ -37,6 +37,10 @@ export interface ModelCatalog {
   warmup(name: string): Promise<{ readonly model: string; readonly seconds: number }>
   /** For /readyz: a model is loaded or loadable. */
   readiness(): Promise<{ readonly ready: boolean; readonly reason?: string }>
+  /** Throws UNAVAILABLE when the model cannot run now (its ComfyUI is down); absent = it always can. */
+  assertAvailable?(name: string): Promise<void>
+  /** Whether one model can run now (its ComfyUI answers); absent = always. */
+  modelReadiness?(name: string): Promise<{ readonly ready: boolean; readonly reason?: string }>
 }
 
 /** Asset records (the bytes live in the BlobStore under `asset.key`). */
@@ -62,6 +66,19 @@ export interface SignedFiles {
   verify(pathAndQuery: string): string
 }
 
+/** Runs a raw ComfyUI workflow (RunPod's `comfy` passthrough); absent without a ComfyUI backend. */
+export interface ComfyWorkflowRunner {
+  run(
+    graph: Readonly<Record<string, unknown>>,
+    images: readonly { readonly name: string; readonly image: string }[],
+    signal?: AbortSignal,
+  ): Promise<{
+    readonly promptId: string
+    readonly device: string
+    readonly images: readonly { readonly filename: string; readonly bytes: Uint8Array }[]
+  }>
+}
+
 export interface ServerState {
   /** False once shutdown began: new generations get 503 while running ones finish. */
   readonly accepting: boolean
@@ -74,6 +91,8 @@ export interface ApiDeps {
   readonly storage: BlobStore
   readonly signedFiles?: SignedFiles
   readonly models: ModelCatalog
+  /** RunPod's `comfy` passthrough runs raw workflows here (absent: it answers 501). */
+  readonly comfy?: ComfyWorkflowRunner
   readonly authenticate: Authenticator
   /** API keys, credits and usage (absent in route tests on fakes: no admin or usage routes then). */
   readonly accounts?: Accounts

@@ -35,6 +35,7 @@ export async function submitGeneration(
     throw errors.UNAVAILABLE('the server is shutting down and takes no new work', { retryAfterSeconds: 5 })
   }
   const model = await deps.models.profile(input.model)
+  await deps.models.assertAvailable?.(model.name)
   const request = canonicalize(input, {
     model,
     limits: deps.config.limits,

@@ -37,6 +37,7 @@ const WORKER_SETTINGS = new Set([
   'previewEvery',
   'modelMemoryBytes',
   'device',
+  'comfyui.urls',
 ])
 
 /** Runs the worker once the config is loaded; benchmarks pass one with a pipeline that costs nothing. */
