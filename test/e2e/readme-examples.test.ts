@@ -89,7 +89,17 @@ describe('README request examples', () => {
 })
 
 /** What a command line of the README may start with: each exists after `npm ci` (or is an outside tool). */
-const COMMANDS = new Set(['npm', 'node', './bin/pigment.js', 'curl', 'pip', 'optimum-cli', 'docker', 'cd', 'git'])
+const COMMANDS = new Set([
+  'npm',
+  'node',
+  './bin/pigment.js',
+  'curl',
+  'pip',
+  'optimum-cli',
+  'docker',
+  'cd',
+  'git',
+])
 
 describe('README shell commands', () => {
   it('start with a command that exists after npm ci (no bare `pigment`, no `npx pigment`)', () => {
