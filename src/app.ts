@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { a1111Api } from './api/a1111/index.js'
 import { adminApi } from './api/admin/index.js'
+import { authHook } from './api/auth.js'
 import { chutesApi } from './api/chutes/index.js'
 import { handleError, handleNotFound } from './api/errors.js'
 import { nativeApi } from './api/native/index.js'
@@ -30,6 +31,18 @@ export interface AppOptions {
 
 /** Incoming ids are kept when they look like ids, so one request can be followed across proxies. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+/**
+ * The docs page's CSP as @fastify/swagger-ui writes it, less two things that break the page: swagger-ui's
+ * bundle sets inline styles (blocked without `'unsafe-inline'` in `style-src`; scripts stay hash-pinned), and
+ * `upgrade-insecure-requests` sends the page's own assets to https:// when it is opened over plain HTTP on a
+ * non-loopback address, which is how Pigment serves.
+ */
+export function docsCsp(header: string): string {
+  return header
+    .replace(/style-src ([^;]*);/, (_all, sources: string) => `style-src ${sources.trim()} 'unsafe-inline';`)
+    .replace(/\s*upgrade-insecure-requests;?/, '')
+}
 
 export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -77,8 +90,15 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
       ],
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  // Open unless --docs-auth: they describe the API and hold no data.
+  const docsHooks = deps.config.docsAuth ? { onRequest: authHook(deps.authenticate) } : {}
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: docsCsp,
+    uiHooks: docsHooks,
+  })
+  app.get('/openapi.json', { schema: { hide: true }, ...docsHooks }, async () => app.swagger())
 
   // Before every route plugin: the per-key limiter attaches itself to routes declared after it.
   await registerKeyRateLimit(app, deps.config.rateLimit)

@@ -26,6 +26,7 @@ export interface RenderedError {
 export function dialectErrorHandler(
   deps: Pick<ApiDeps, 'metrics'>,
   render: (error: PigmentError, request: FastifyRequest) => RenderedError,
+  fieldNames: DialectFieldNames = {},
 ) {
   return function handleDialectError(
     error: FastifyError,
@@ -40,13 +41,35 @@ export function dialectErrorHandler(
       pigment.code === 'INTERNAL'
         ? errors.INTERNAL(`internal error (request ${request.id}); see the server log`)
         : pigment
-    const rendered = render(safe, request)
+    const rendered = render(inDialectTerms(safe, fieldNames), request)
     if (pigment.retryAfterSeconds !== undefined) {
       void reply.header('retry-after', String(Math.max(1, Math.ceil(pigment.retryAfterSeconds))))
     }
     for (const [name, value] of Object.entries(rendered.headers ?? {})) void reply.header(name, value)
     void reply.code(rendered.status).type('application/json; charset=utf-8').send(rendered.body)
   }
+}
+
+/** Pigment's canonical parameter names (`steps`, `n`, `width` …) → the dialect's own, where they differ. */
+export type DialectFieldNames = Readonly<Record<string, string>>
+
+/**
+ * A canonical-parameter error (canonicalization checks the model's and the server's limits in Pigment's own
+ * names) renamed into the dialect's parameter name, in `field` and in the message's `field: ` prefix, so an
+ * OpenAI client that sent `size` reads `size`, not `width`.
+ */
+export function inDialectTerms(error: PigmentError, names: DialectFieldNames): PigmentError {
+  const field = error.field
+  if (error.code !== 'REQUEST_INVALID_PARAM' || field === undefined) return error
+  const name = names[field]
+  if (name === undefined || name === field) return error
+  const prefix = `${field}: `
+  const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+  return new PigmentError(error.code, `${name}: ${detail}`, {
+    field: name,
+    cause: error,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  })
 }
 
 /** JSON `null` means "not given" in the foreign APIs (Python's `None`, the OpenAI client's `| null`). */

@@ -157,6 +157,18 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ),
   option('insecure', 'insecure', 'boolean', 'allow serving without API keys on a non-loopback host'),
   option(
+    'metricsAuth',
+    'metrics-auth',
+    'boolean',
+    'with keys configured, /metrics needs a key too (default: open)',
+  ),
+  option(
+    'docsAuth',
+    'docs-auth',
+    'boolean',
+    'with keys configured, /docs and /openapi.json need a key too (default: open)',
+  ),
+  option(
     'publicBaseUrl',
     'public-base-url',
     'string',

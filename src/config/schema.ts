@@ -208,6 +208,13 @@ export const ConfigSchema = Type.Object(
     apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
     /** Serve without API keys on a non-loopback host (the operator says so explicitly). */
     insecure: Type.Boolean({ default: false }),
+    /**
+     * With keys configured, `/metrics` asks for one too. Off by default: Prometheus scrapers usually carry no
+     * key, and the figures hold no prompts or images.
+     */
+    metricsAuth: Type.Boolean({ default: false }),
+    /** With keys configured, `/docs` and `/openapi.json` ask for one too. Off by default: they describe the API only. */
+    docsAuth: Type.Boolean({ default: false }),
     /** Base of the signed image URLs handed to clients; empty = http://host:port. */
     publicBaseUrl: Type.String({ default: '' }),
     logLevel: Type.Union(

@@ -13,6 +13,7 @@ import type {
   OutputFormat,
   RequestOrigin,
 } from '../core/generation-request.js'
+import { type OutOfRangePolicy, requestableSizes } from '../core/size-policy.js'
 
 /** The part of a model's manifest (`pigment.json` `defaults` / `limits`) that canonicalization reads. */
 export interface ModelProfile {
@@ -33,6 +34,7 @@ export interface ModelProfile {
     readonly maxSteps?: number
     readonly minCfg?: number
     readonly maxCfg?: number
+    readonly outOfRange?: OutOfRangePolicy
   }
 }
 
@@ -69,8 +71,9 @@ export function canonicalize(input: GenerationInput, context: CanonicalizeContex
   if (input.prompt.trim() === '') throw invalid('prompt', 'must not be empty')
   const width = input.width ?? defaults.width ?? FALLBACK.size
   const height = input.height ?? defaults.height ?? FALLBACK.size
-  checkSize('width', width, modelLimits, model.name)
-  checkSize('height', height, modelLimits, model.name)
+  const sizes = requestableSizes(modelLimits)
+  checkSize('width', width, sizes, model.name)
+  checkSize('height', height, sizes, model.name)
   if (width * height > limits.maxPixels) {
     throw invalid(
       'width',

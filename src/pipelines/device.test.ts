@@ -39,7 +39,7 @@ describe('probeDevice', () => {
   it('turns a missing CUDA provider into DEVICE_UNAVAILABLE with the install command', () => {
     const error = deviceFailure('cuda', 'libonnxruntime_providers_cuda.so: cannot open shared object', null)
     expect(error?.code).toBe('DEVICE_UNAVAILABLE')
-    expect(error?.message).toContain('--onnxruntime-node-install=cuda12')
+    expect(error?.message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12')
     expect(deviceFailure('cpu', 'anything', null)).toBeUndefined()
     expect(deviceFailure('webgpu', 'Protobuf parsing failed', null)).toBeUndefined()
   })

@@ -15,8 +15,8 @@ export { DEVICES, type Device } from '../core/devices.js'
 
 export const CUDA_INSTALL_HINT =
   'onnxruntime-node ships without its CUDA binaries (this project does not download them at install). ' +
-  'Install them with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` ' +
-  '(or set ONNXRUNTIME_NODE_INSTALL=cuda12 before `npm ci`); CUDA 12 and cuDNN 9 must be installed.'
+  'Install them with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`; ' +
+  'CUDA 12 and cuDNN 9 must be installed.'
 
 const VULKAN_LOADER = 'libvulkan.so.1'
 

@@ -6,6 +6,7 @@
  */
 
 import { errors } from '../core/errors.js'
+import type { OutOfRangePolicy } from '../core/size-policy.js'
 import type { Prediction } from '../engine/index.js'
 import type { TextPadding } from './text/prompt-tokenizer.js'
 
@@ -61,6 +62,8 @@ export interface ModelManifest {
     readonly maxSteps: number
     readonly minCfg: number
     readonly maxCfg: number
+    /** A requested size outside minSize..maxSize (or off the multiple): 400, or generate native and resize. */
+    readonly outOfRange: OutOfRangePolicy
   }
   readonly license?: string
 }
@@ -94,7 +97,15 @@ export const FAMILY_DEFAULTS: Readonly<Record<ModelFamily, Omit<ModelManifest, '
       height: 512,
       negativePrompt: '',
     },
-    limits: { minSize: 64, maxSize: 2048, sizeMultiple: 8, maxSteps: 150, minCfg: 0, maxCfg: 30 },
+    limits: {
+      minSize: 64,
+      maxSize: 2048,
+      sizeMultiple: 8,
+      maxSteps: 150,
+      minCfg: 0,
+      maxCfg: 30,
+      outOfRange: 'reject',
+    },
   },
   flow: {
     family: 'flow',
@@ -117,7 +128,15 @@ export const FAMILY_DEFAULTS: Readonly<Record<ModelFamily, Omit<ModelManifest, '
       height: 1024,
       negativePrompt: '',
     },
-    limits: { minSize: 64, maxSize: 2048, sizeMultiple: 16, maxSteps: 150, minCfg: 0, maxCfg: 30 },
+    limits: {
+      minSize: 64,
+      maxSize: 2048,
+      sizeMultiple: 16,
+      maxSteps: 150,
+      minCfg: 0,
+      maxCfg: 30,
+      outOfRange: 'reject',
+    },
   },
 }
 
@@ -171,6 +190,7 @@ const FIELD_CHECKS: Readonly<Record<Section, Readonly<Record<string, Check>>>> =
     maxSteps: count,
     minCfg: number,
     maxCfg: number,
+    outOfRange: oneOf('reject', 'resize'),
   },
 }
 

@@ -35,6 +35,8 @@ export interface RawImage {
   readonly seed: number
   /** Set when an out-of-memory retry made the image smaller than requested: the size that was asked for. */
   readonly downscaledFrom?: { readonly width: number; readonly height: number }
+  /** Set when the model's `resize` size policy made the image at another size: the size it was generated at. */
+  readonly resizedFrom?: { readonly width: number; readonly height: number }
 }
 
 export interface ImagePipeline {

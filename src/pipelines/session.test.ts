@@ -137,6 +137,6 @@ describe('createSession', () => {
     if (existsSync(cudaLib)) return // a machine with the CUDA binaries installed cannot show this error
     const error = await failure(createSession(join(dir, 'scalar/unet/model.onnx'), { device: 'cuda' }))
     expect(isPigmentError(error, 'DEVICE_UNAVAILABLE')).toBe(true)
-    expect((error as Error).message).toContain('--onnxruntime-node-install=cuda12')
+    expect((error as Error).message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12')
   })
 })

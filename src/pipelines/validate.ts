@@ -5,6 +5,7 @@
  */
 import { errors } from '../core/errors.js'
 import type { ImageSettings } from '../core/generation-request.js'
+import { requestableSizes } from '../core/size-policy.js'
 import { isSchedulerName, resolveSampler, SCHEDULER_NAMES } from '../engine/index.js'
 import type { ModelManifest } from './manifest.js'
 
@@ -16,7 +17,7 @@ function bad(field: string, message: string): Error {
 }
 
 function checkSize(field: 'width' | 'height', value: number, m: ModelManifest): void {
-  const { minSize, maxSize, sizeMultiple } = m.limits
+  const { minSize, maxSize, sizeMultiple } = requestableSizes(m.limits)
   if (!Number.isInteger(value)) throw bad(field, `must be an integer (got ${value})`)
   if (value < minSize || value > maxSize) {
     throw bad(field, `must be between ${minSize} and ${maxSize} for model ${m.name} (got ${value})`)

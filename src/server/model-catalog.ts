@@ -35,6 +35,13 @@ export interface RemoteModels {
 
 type RemoteModel = RemoteModels['models'][number]
 
+/**
+ * Names the dialects' documented examples use for their model (`/v2/chroma/runsync`, `POST /v1/chroma`,
+ * Chutes' `"model": "qwen-image"`). On a server that offers only the default model they name it, so every
+ * example answers on a fresh install; a configured model or alias of the same name wins.
+ */
+export const DEFAULT_MODEL_ALIASES = ['chroma', 'qwen-image'] as const
+
 export interface CatalogSettings {
   readonly models: readonly string[]
   readonly aliases: Readonly<Record<string, string>>
@@ -77,10 +84,8 @@ export class ServerModelCatalog implements ModelCatalog {
     const fallback = findDefault ?? (() => defaultModelDir(registry))
     // with ComfyUI models configured, the built-in demo model is not slipped in beside them
     const hasRemote = (remote?.models.length ?? 0) > 0
-    const sources =
-      settings.models.length > 0 || hasRemote
-        ? settings.models
-        : [fallback()].filter((dir) => dir !== undefined)
+    const usesDefault = settings.models.length === 0 && !hasRemote
+    const sources = usesDefault ? [fallback()].filter((dir) => dir !== undefined) : settings.models
     const folders = new Map<string, ModelFolder>()
     for (const source of sources) {
       const folder = await loadModelFolder(resolveModel(source, registry))
@@ -102,6 +107,11 @@ export class ServerModelCatalog implements ModelCatalog {
         throw errors.MODEL_NOT_FOUND(`alias ${alias}=${target}: no configured model is named "${target}"`)
       }
       aliases.set(alias, target)
+    }
+    const [only] = folders.keys()
+    if (usesDefault && only !== undefined) {
+      for (const alias of DEFAULT_MODEL_ALIASES)
+        if (!folders.has(alias) && !aliases.has(alias)) aliases.set(alias, only)
     }
     const wanted = settings.defaultModel === '' ? undefined : settings.defaultModel
     const defaultName =

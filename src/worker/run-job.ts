@@ -14,6 +14,8 @@ import { isDatabaseOutage } from '../db/outage.js'
 import type { ClaimedJob, JobConsumer } from '../jobs/job-queue.js'
 import type { GenerationParameters } from '../pipelines/encode/generation-parameters.js'
 import type { EncodeOptions } from '../pipelines/encode/index.js'
+import { NATIVE_SIZE_KEY, RESIZE_KEY } from '../pipelines/encode/index.js'
+import { RESIZE_KERNEL } from '../pipelines/native-size.js'
 import type { PipelineProgress, RawImage } from '../pipelines/pipeline.js'
 import { assetKey } from '../storage/blob-key.js'
 import type { BlobStore } from '../storage/blob-store.js'
@@ -71,6 +73,14 @@ function parametersOf(job: Job, image: RawImage): GenerationParameters {
     width: image.width,
     height: image.height,
     model: r.model,
+    ...(image.resizedFrom === undefined
+      ? {}
+      : {
+          extra: {
+            [NATIVE_SIZE_KEY]: `${image.resizedFrom.width}x${image.resizedFrom.height}`,
+            [RESIZE_KEY]: RESIZE_KERNEL,
+          },
+        }),
   }
 }
 

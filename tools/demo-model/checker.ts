@@ -187,6 +187,14 @@ function classifyShape(
   return { shape: 'star', features }
 }
 
+/** Nearest palette colour (index into COLORS) of every pixel. */
+export function classifyPixels(rgb: Uint8Array, pixels: number): Uint8Array {
+  const dist = paletteDistances(rgb, pixels)
+  const cls = new Uint8Array(pixels)
+  for (let p = 0; p < pixels; p++) cls[p] = nearest(dist, p)
+  return cls
+}
+
 /** Check an interleaved RGB image (`rgb.length === width * height * 3`). */
 export function checkImage(rgb: Uint8Array, width: number, height: number): CheckResult {
   const pixels = width * height

@@ -34,7 +34,13 @@ export async function openaiApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
   /** OpenAI reports when a model was created; Pigment's models exist from the server's start. */
   const created = Math.floor(Date.now() / 1000)
   app.setValidatorCompiler(strictValidatorCompiler)
-  app.setErrorHandler(dialectErrorHandler(deps, toOpenAIError))
+  app.setErrorHandler(
+    dialectErrorHandler(deps, toOpenAIError, {
+      width: 'size',
+      height: 'size',
+      quality: 'output_compression',
+    }),
+  )
   app.addHook('onRequest', authHook(deps.authenticate))
   app.addHook('preValidation', dropNullFields)
 

@@ -104,7 +104,7 @@ describe('POST /v1/images/generations', () => {
     ['n above 10', { prompt: 'p', n: 11 }, 'n', 'invalid_value'],
     ['unknown quality', { prompt: 'p', quality: 'ultra' }, 'quality', 'invalid_value'],
     ['size not WxH', { prompt: 'p', size: 'huge' }, 'size', 'invalid_value'],
-    ['size beyond the model', { prompt: 'p', size: '4096x4096' }, 'width', 'invalid_value'],
+    ['size beyond the model', { prompt: 'p', size: '4096x4096' }, 'size', 'invalid_value'],
     ['transparent background', { prompt: 'p', background: 'transparent' }, 'background', 'unsupported_value'],
   ])('%s → 400 invalid_request_error naming %s', async (_name, payload, param, code) => {
     const { response, body } = await generate(payload)

@@ -79,7 +79,11 @@ export async function runpodApi(
 
   app.setValidatorCompiler(strictValidatorCompiler)
   app.setErrorHandler(
-    dialectErrorHandler(deps, (error) => ({ status: error.httpStatus, body: toWorkerError(error.message) })),
+    dialectErrorHandler(deps, (error) => ({ status: error.httpStatus, body: toWorkerError(error.message) }), {
+      n: 'num_images',
+      cfg: 'guidance_scale',
+      negativePrompt: 'negative_prompt',
+    }),
   )
   const authenticate = authHook(deps.authenticate)
   // A load balancer probes /ping without credentials; every other route needs a key.

@@ -93,6 +93,8 @@ export const WorkerMeta = Type.Object({
   device: Type.String(),
   time_sec: Type.Number(),
   format: Type.String(),
+  /** "64x64" when the model generated at its native size and the image was resized to width × height. */
+  native_size: Type.Optional(Type.String()),
 })
 
 /** The worker's output for a generation, as in the seed's example response. */

@@ -8,6 +8,7 @@ import { errors } from '../../core/errors.js'
 import type { GenerationInput, OutputFormat } from '../../core/generation-request.js'
 import type { Asset, Job, JobState } from '../../core/job.js'
 import type { QueueCounts } from '../../jobs/job-queue.js'
+import { NATIVE_SIZE_KEY } from '../../pipelines/encode/generation-parameters.js'
 import type {
   HealthBody,
   JobStatusBody,
@@ -158,8 +159,17 @@ export function toWorkerResult(job: Job, assets: readonly Asset[], delivery: Ima
       device: delivery.device,
       time_sec: roundTo(millisBetween(job.startedAt, job.finishedAt) / 1000, 2),
       format: FORMAT_LABELS[first?.format ?? request.output.format],
+      ...nativeSizeOf(first),
     },
   }
+}
+
+/** The size a resized image was generated at, from the parameters written into it. */
+function nativeSizeOf(asset: Asset | undefined): { native_size?: string } {
+  const extra = asset?.parameters.extra
+  if (typeof extra !== 'object' || extra === null) return {}
+  const size = (extra as Record<string, unknown>)[NATIVE_SIZE_KEY]
+  return typeof size === 'string' ? { native_size: size } : {}
 }
 
 export function toWorkerError(message: string): { status: 'error'; error: string } {

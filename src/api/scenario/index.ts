@@ -66,7 +66,13 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
   app.setValidatorCompiler(strictValidatorCompiler)
   // Only JSON bodies: without this, Fastify's built-in text/plain parser would accept a string body.
   app.removeContentTypeParser('text/plain')
-  app.setErrorHandler(dialectErrorHandler(deps, renderScenarioError))
+  app.setErrorHandler(
+    dialectErrorHandler(deps, renderScenarioError, {
+      steps: 'numInferenceSteps',
+      n: 'numSamples',
+      cfg: 'guidance',
+    }),
+  )
   app.setNotFoundHandler(handleScenarioNotFound)
   app.addHook('onRequest', authHook(deps.authenticate))
   // Pigment keeps no creation date for a model; report when this server started serving it.

@@ -195,7 +195,7 @@ describe('POST /generate/txt2img', () => {
       ['numSamples as text', { modelId: 'tiny', prompt: 'x', numSamples: '2' }, 'numSamples'],
       ['fractional numSamples', { modelId: 'tiny', prompt: 'x', numSamples: 1.5 }, 'numSamples'],
       ['numSamples over 128', { modelId: 'tiny', prompt: 'x', numSamples: 129 }, 'numSamples'],
-      ['numSamples over the server limit', { modelId: 'tiny', prompt: 'x', numSamples: 20 }, 'n'],
+      ['numSamples over the server limit', { modelId: 'tiny', prompt: 'x', numSamples: 20 }, 'numSamples'],
       ['guidance as text', { modelId: 'tiny', prompt: 'x', guidance: 'high' }, 'guidance'],
       ['guidance over 20', { modelId: 'tiny', prompt: 'x', guidance: 21 }, 'guidance'],
       ['zero steps', { modelId: 'tiny', prompt: 'x', numInferenceSteps: 0 }, 'numInferenceSteps'],

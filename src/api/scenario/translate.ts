@@ -11,6 +11,7 @@
 import { errors } from '../../core/errors.js'
 import type { GenerationInput, RequestOrigin } from '../../core/generation-request.js'
 import type { Asset, Job } from '../../core/job.js'
+import { requestableSizes } from '../../core/size-policy.js'
 import { type CostedSettings, costCredits, type ModelFactors } from '../../credits/cost.js'
 import { diffusersScheduler } from '../../engine/sampler-names.js'
 import type { ModelProfile, ServerLimits } from '../../jobs/canonicalize.js'
@@ -114,16 +115,17 @@ function parseSeed(seed: string | number): number {
 
 /**
  * width/height win; one of them with an aspect ratio gives the other; an aspect ratio alone keeps the pixel
- * count of Scenario's default 512×512. A derived size is scaled down to fit the model's size limits (keeping
- * the ratio) and rounded to its size multiple.
+ * count of Scenario's default 512×512. A derived size is scaled down to fit the sizes the model takes (its
+ * native limits, or any size when it resizes; keeping the ratio) and rounded to its size multiple.
  */
 export function resolveSize(
   body: Pick<Txt2imgBody, 'width' | 'height' | 'aspectRatio'>,
   model: ModelProfile,
 ): { width: number; height: number } {
-  const multiple = model.limits?.sizeMultiple ?? 8
-  const min = Math.max(64, model.limits?.minSize ?? 64)
-  const max = Math.min(2048, model.limits?.maxSize ?? 2048)
+  const sizes = requestableSizes({ minSize: 64, maxSize: 2048, sizeMultiple: 8, ...model.limits })
+  const multiple = sizes.sizeMultiple
+  const min = Math.max(64, sizes.minSize)
+  const max = Math.min(2048, sizes.maxSize)
   const snap = (value: number) => Math.min(max, Math.max(min, Math.round(value / multiple) * multiple))
   if (body.aspectRatio === undefined || (body.width !== undefined && body.height !== undefined)) {
     return {

@@ -49,10 +49,11 @@ export async function segmindApi(app: FastifyInstance, deps: ApiDeps): Promise<v
   const base64Requests = new Set<string>()
   app.setValidatorCompiler(strictValidatorCompiler)
   app.setErrorHandler(
-    dialectErrorHandler(deps, (error) => ({
-      status: toSegmindHttpStatus(error),
-      body: { error: error.message },
-    })),
+    dialectErrorHandler(
+      deps,
+      (error) => ({ status: toSegmindHttpStatus(error), body: { error: error.message } }),
+      { n: 'samples', sampler: 'sampler_name', quality: 'image_quality', negativePrompt: 'negative_prompt' },
+    ),
   )
   app.addHook('onRequest', authHook(deps.authenticate))
   app.addHook('preValidation', dropNullFields)

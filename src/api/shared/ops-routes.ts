@@ -7,6 +7,7 @@ import { extname } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { errors } from '../../core/errors.js'
+import { authHook } from '../auth.js'
 import type { ApiDeps } from './deps.js'
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
 
@@ -92,8 +93,12 @@ export async function opsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     },
   )
 
-  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) =>
-    reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics.render()),
+  // Open unless --metrics-auth: scrapers usually carry no key, and the figures hold no prompts or images.
+  const metricsHooks = deps.config.metricsAuth ? { onRequest: authHook(deps.authenticate) } : {}
+  app.get(
+    '/metrics',
+    { schema: { tags, summary: 'Prometheus metrics' }, ...metricsHooks },
+    async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await deps.metrics.render()),
   )
 
   app.get(

@@ -35,6 +35,14 @@ export interface GenerationParameters {
   readonly extra?: Readonly<Record<string, string>>
 }
 
+/**
+ * Extra keys of an image a model's `resize` size policy made: the size it was generated at ("64x64") and the
+ * resampling kernel that brought it to `Size`. A1111's own hires fix writes `Hires upscale`/`Hires upscaler`;
+ * these name a plain image resize, which is not a second diffusion pass.
+ */
+export const NATIVE_SIZE_KEY = 'Native size'
+export const RESIZE_KEY = 'Resize'
+
 /** The PNG text keyword A1111, Forge and civitai look for. */
 export const PARAMETERS_KEYWORD = 'parameters'
 

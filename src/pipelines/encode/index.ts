@@ -6,7 +6,9 @@ export { DEFAULT_QUALITY, type EncodeOptions, encodeImage } from './encode-image
 export {
   formatParameters,
   type GenerationParameters,
+  NATIVE_SIZE_KEY,
   PARAMETERS_KEYWORD,
   parseParameters,
+  RESIZE_KEY,
 } from './generation-parameters.js'
 export { readParameters, readParametersText } from './read-parameters.js'

@@ -20,6 +20,7 @@ import {
 } from '../../engine/index.js'
 import { LruCache } from '../lru-cache.js'
 import type { ModelFolder } from '../model-folder.js'
+import { atNativeSize } from '../native-size.js'
 import type { GenerateHooks, ImagePipeline, RawImage } from '../pipeline.js'
 import { decodeLatent, latentShapeFor, stepReporter, withOomFallback } from '../pipeline-support.js'
 import { createSession, type Feed, type ModelSession, type SessionOptions } from '../session.js'
@@ -99,8 +100,11 @@ export class FlowPipeline implements ImagePipeline {
   // Copy of SdPipeline.generate (src/pipelines/sd/sd-pipeline.ts); change both.
   async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
-    return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
-      this.#generate(s, sampler, hooks),
+    const { manifest } = this.folder
+    return atNativeSize(settings, manifest, (native) =>
+      withOomFallback(native, manifest, hooks.allowDownscaleOnOom === true, (s) =>
+        this.#generate(s, sampler, hooks),
+      ),
     )
   }
 

@@ -20,6 +20,7 @@ import {
 } from '../../engine/index.js'
 import { LruCache } from '../lru-cache.js'
 import type { ModelFolder } from '../model-folder.js'
+import { atNativeSize } from '../native-size.js'
 import type { GenerateHooks, ImagePipeline, RawImage } from '../pipeline.js'
 import {
   decodeLatent,
@@ -82,8 +83,11 @@ export class SdPipeline implements ImagePipeline {
   // Copy of FlowPipeline.generate (src/pipelines/flow/flow-pipeline.ts); change both.
   async generate(settings: ImageSettings, hooks: GenerateHooks = {}): Promise<RawImage[]> {
     const { sampler } = validateSettings(settings, this.folder.manifest)
-    return withOomFallback(settings, this.folder.manifest, hooks.allowDownscaleOnOom === true, (s) =>
-      this.#generate(s, sampler, hooks),
+    const { manifest } = this.folder
+    return atNativeSize(settings, manifest, (native) =>
+      withOomFallback(native, manifest, hooks.allowDownscaleOnOom === true, (s) =>
+        this.#generate(s, sampler, hooks),
+      ),
     )
   }
 
