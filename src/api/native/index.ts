@@ -9,6 +9,8 @@ import { type Job, TERMINAL_STATES } from '../../core/job.js'
 import { authHook, callerOf, mayAccess, requireAdmin } from '../auth.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob, submitGeneration } from '../shared/generations.js'
+import { useJsonBodyParser } from '../shared/json-body.js'
+import { publicBase } from '../shared/public-base.js'
 import { parseLastEventId } from '../shared/sse.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { streamJobEvents } from './events.js'
@@ -26,7 +28,7 @@ import {
   WarmupSchema,
 } from './schema.js'
 import { toJobFilter, toSubmission } from './translate.js'
-import { assetView, jobView, publicBase } from './views.js'
+import { assetView, jobView } from './views.js'
 
 const errorResponses = { '4xx': ErrorSchema, '5xx': ErrorSchema }
 const tags = ['native']
@@ -36,12 +38,7 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
   // Only JSON bodies: without this, Fastify's built-in text/plain parser would accept a string body.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (a client that always sends the header) is no body, e.g. on POST …/cancel.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined)
-    else parseJson(request, body as string, done)
-  })
+  useJsonBodyParser(app, { emptyIsNoBody: true })
   app.addHook('onRequest', authHook(deps.authenticate))
 
   app.post<{ Body: GenerationBody; Headers: { prefer?: string } }>(

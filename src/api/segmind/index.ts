@@ -17,9 +17,9 @@ import {
   imageBytes,
   requestedModel,
 } from '../dialect-kit.js'
-import { publicBase } from '../native/views.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets, submitGeneration } from '../shared/generations.js'
+import { publicBase } from '../shared/public-base.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import {
   Base64Body,
