@@ -50,6 +50,11 @@ const CATALOG = {
   QUEUE_FULL: { httpStatus: 429, retryable: true },
   /** The server cannot take work right now (starting, shutting down, database unreachable). */
   UNAVAILABLE: { httpStatus: 503, retryable: true },
+  /**
+   * The client went away while sending its request (Node's ECONNRESET "aborted" on the body): nobody reads
+   * the answer, and it is no fault of the server's (nginx's 499, "client closed request").
+   */
+  CLIENT_ABORTED: { httpStatus: 499, retryable: true },
   /** A bug: anything not in this catalog ends up here, with the original error as `cause`. */
   INTERNAL: { httpStatus: 500, retryable: false },
 
