@@ -38,6 +38,7 @@ import {
 import { SideJobs } from './side-jobs.js'
 import { toHealth, toWorkerAction, toWorkerError, unwrapDirectBody } from './translate.js'
 import { checkWebhookUrl, RUNPOD_WEBHOOK_POLICY, type WebhookPolicy } from './webhook.js'
+import { WebhookTargets } from './webhook-targets.js'
 import { WorkerService } from './worker-service.js'
 
 const tags = ['runpod']
@@ -64,12 +65,14 @@ export async function runpodApi(
 ): Promise<void> {
   const retentionMs = Math.max(1, deps.config.retentionSeconds) * 1000
   const records = await dialectRecords(deps)
+  const webhookTargets = new WebhookTargets({ allow: deps.config.webhookAllow })
   const watch: JobWatch = new JobWatch({
     jobs: deps.jobs,
     store: new RunPodJobStore(records.db),
     render: (job) => service.status(job),
     logger: app.log,
     webhookPolicy: options.webhookPolicy ?? RUNPOD_WEBHOOK_POLICY,
+    webhookTargets,
     rememberMs: retentionMs,
     sweepMs: options.sweepMs ?? SWEEP_MS,
   })
@@ -105,7 +108,7 @@ export async function runpodApi(
         { field: 's3Config' },
       )
     }
-    const webhook = body.webhook === undefined ? undefined : checkWebhookUrl(body.webhook)
+    const webhook = body.webhook === undefined ? undefined : checkWebhookUrl(body.webhook, webhookTargets)
     const model = await service.model(endpoint)
     const started = await service.start(
       toWorkerAction(body.input),

@@ -1,0 +1,129 @@
+/**
+ * Where a webhook may go. A client names the URL, and the server calls it from inside the operator's network,
+ * so by default only public unicast addresses are called: not loopback, private (10/8, 172.16/12, 192.168/16),
+ * carrier-grade NAT, link-local (the cloud metadata service at 169.254.169.254), unique-local IPv6,
+ * multicast, unspecified, reserved, nor IPv6 forms that embed such an IPv4 address. Names that only live
+ * inside a network (`localhost`, `*.internal`, single labels) are refused too. The check runs twice: on the
+ * URL at submission (the WHATWG parser has already turned decimal, octal and hex IPv4 forms into dotted
+ * quads), and at delivery on every address the name resolves to, connecting only to a checked address, since a
+ * public name can point inward. `--webhook-allow` lists ranges, addresses or names an operator does mean.
+ * Address classification is ipaddr.js's.
+ * @module
+ */
+import { lookup } from 'node:dns/promises'
+import type { LookupFunction } from 'node:net'
+import ipaddr from 'ipaddr.js'
+
+export interface ResolvedAddress {
+  readonly address: string
+  readonly family: number
+}
+
+export interface WebhookTargetsOptions {
+  /** Entries of `--webhook-allow`: CIDR ranges, addresses or host names; an entry may hold several, comma-separated. */
+  readonly allow?: readonly string[]
+  /** Every address of a name (tests stand in a fixed answer); DNS by default. */
+  readonly resolve?: (hostname: string) => Promise<readonly ResolvedAddress[]>
+}
+
+type Range = [ipaddr.IPv4 | ipaddr.IPv6, number]
+
+/** Names that resolve only inside a network, whatever their addresses. */
+const INTERNAL_SUFFIXES = ['.localhost', '.internal', '.local', '.home.arpa']
+
+const resolveAll = async (hostname: string) => lookup(hostname, { all: true, verbatim: true })
+
+export class WebhookTargets {
+  readonly #ranges: Range[] = []
+  readonly #names = new Set<string>()
+  readonly #resolve: (hostname: string) => Promise<readonly ResolvedAddress[]>
+
+  constructor(options: WebhookTargetsOptions = {}) {
+    for (const entry of (options.allow ?? []).flatMap((item) => item.split(','))) {
+      const value = entry.trim().toLowerCase()
+      if (value === '') continue
+      if (value.includes('/')) {
+        if (!ipaddr.isValidCIDR(value))
+          throw new RangeError(`--webhook-allow: "${entry}" is not a valid range`)
+        const [address, bits] = ipaddr.parseCIDR(value)
+        this.#ranges.push([
+          normal(address),
+          address.kind() === 'ipv6' && normal(address).kind() === 'ipv4' ? bits - 96 : bits,
+        ])
+      } else if (ipaddr.isValid(value)) {
+        const address = normal(ipaddr.parse(value))
+        this.#ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
+      } else if (/^[a-z0-9.-]+$/.test(value)) {
+        this.#names.add(value.replace(/\.$/, ''))
+      } else {
+        throw new RangeError(`--webhook-allow: "${entry}" is neither a range, an address nor a host name`)
+      }
+    }
+    this.#resolve = options.resolve ?? resolveAll
+  }
+
+  /** Why the URL's host may not be called, or undefined when it may (names are resolved only at delivery). */
+  refusal(url: URL): string | undefined {
+    const host = url.hostname
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase()
+      .replace(/\.$/, '')
+    if (this.#names.has(host)) return undefined
+    if (ipaddr.isValid(host)) return this.addressRefusal(host)
+    if (host === 'localhost' || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
+      return `internal host name "${host}"`
+    }
+    if (!host.includes('.')) return `host name "${host}" without a domain`
+    return undefined
+  }
+
+  /** Why an address may not be called (its range), or undefined for public unicast or allowed ones. */
+  addressRefusal(text: string): string | undefined {
+    const address = normal(ipaddr.parse(text))
+    if (
+      this.#ranges.some(
+        ([base, bits]) => base.kind() === address.kind() && address.match([base, bits] as never),
+      )
+    ) {
+      return undefined
+    }
+    const range = address.range()
+    return range === 'unicast' ? undefined : `internal address ${address.toString()} (${range})`
+  }
+
+  /**
+   * A `lookup` for `http.request`: resolves every address of the name, refuses them all if any one is internal,
+   * and hands over only checked addresses, so the connection goes where the check looked.
+   */
+  lookup(): LookupFunction {
+    return (name, options, callback) => {
+      const allowedName = this.#names.has(name.toLowerCase().replace(/\.$/, ''))
+      this.#resolve(name).then(
+        (addresses) => {
+          const refused = allowedName
+            ? undefined
+            : addresses.map((entry) => this.addressRefusal(entry.address)).find((why) => why !== undefined)
+          if (refused !== undefined || addresses.length === 0) {
+            const error = Object.assign(
+              new Error(`webhook host ${name} resolves to ${refused ?? 'no address'}`),
+              { code: 'EWEBHOOKTARGET' },
+            )
+            callback(error, '', 0)
+          } else if ((options as { all?: boolean }).all === true) {
+            ;(callback as unknown as (error: null, all: ResolvedAddress[]) => void)(null, [...addresses])
+          } else {
+            callback(null, addresses[0].address, addresses[0].family)
+          }
+        },
+        (error: NodeJS.ErrnoException) => callback(error, '', 0),
+      )
+    }
+  }
+}
+
+/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is judged as the IPv4 address it reaches. */
+function normal(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (address as ipaddr.IPv6).toIPv4Address()
+    : address
+}
