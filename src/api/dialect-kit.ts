@@ -88,7 +88,7 @@ export function jobFailure(job: Job): PigmentError {
  * REQUEST_TIMEOUT.
  */
 export async function generateAndWait(
-  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state'>,
+  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state' | 'records'>,
   input: GenerationInput,
   options: SubmitOptions,
 ): Promise<Job> {

@@ -42,6 +42,8 @@ const CATALOG = {
   GONE: { httpStatus: 410, retryable: false },
   /** The resource is not in a state that allows this action (e.g. cancel a finished job). */
   CONFLICT: { httpStatus: 409, retryable: false },
+  /** An Idempotency-Key already used (by this API key) for a different request; `field` names the header. */
+  IDEMPOTENCY_KEY_REUSED: { httpStatus: 422, retryable: false },
   /** The request body is larger than the server accepts. */
   PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false },
   /** The request body's content type is not one the route reads. */

@@ -9,6 +9,7 @@ import { type Job, TERMINAL_STATES } from '../../core/job.js'
 import { authHook, callerOf, mayAccess, requireAdmin } from '../auth.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob, submitGeneration } from '../shared/generations.js'
+import { idempotencyOf } from '../shared/idempotency.js'
 import { useJsonBodyParser } from '../shared/json-body.js'
 import { publicBase } from '../shared/public-base.js'
 import { parseLastEventId } from '../shared/sse.js'
@@ -58,6 +59,7 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const job = await submitGeneration(deps, submission.input, {
         origin: { keyId: caller.keyId, source: 'native' },
         priority: submission.priority,
+        idempotency: idempotencyOf(request),
       })
       logSubmission(deps, request, job)
       const base = publicBase(deps, request)

@@ -17,6 +17,7 @@ import { authHook, callerOf, requireAdmin } from '../auth.js'
 import { dialectErrorHandler, dropNullFields, jobFailure } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob } from '../shared/generations.js'
+import { type IdempotencyClaim, idempotencyOf, isReplayed } from '../shared/idempotency.js'
 import { strictValidatorCompiler, toValidationError } from '../shared/validator.js'
 import { RunPodJobStore } from './job-store.js'
 import { JobWatch } from './job-watch.js'
@@ -101,7 +102,12 @@ export async function runpodApi(
   })
 
   /** Starts a queue-mode request: a generation is queued and watched; a maintenance action runs now. */
-  async function submit(endpoint: string, body: QueueBody, caller: ReturnType<typeof callerOf>) {
+  async function submit(
+    endpoint: string,
+    body: QueueBody,
+    caller: ReturnType<typeof callerOf>,
+    idempotency: IdempotencyClaim | undefined,
+  ) {
     if (body.s3Config !== undefined) {
       throw errors.DIALECT_UNSUPPORTED_PARAM(
         "s3Config is not supported: images go to the server's configured storage",
@@ -115,7 +121,10 @@ export async function runpodApi(
       model,
       caller,
       body.policy?.lowPriority ? -1 : 0,
+      idempotency,
     )
+    // A repeated Idempotency-Key gets the first request's job, whose webhook and limits are already recorded.
+    if ('job' in started && isReplayed(started.job)) return { job: started.job }
     if ('job' in started) {
       const policy = body.policy ?? {}
       await watch
@@ -149,7 +158,12 @@ export async function runpodApi(
     '/v2/:endpoint/run',
     { schema: queueSchema('RunPod: queue a job; answers {id, status: "IN_QUEUE"}') },
     async (request) => {
-      const started = await submit(request.params.endpoint, request.body, callerOf(request))
+      const started = await submit(
+        request.params.endpoint,
+        request.body,
+        callerOf(request),
+        idempotencyOf(request),
+      )
       if ('side' in started) return started.side
       return { id: started.job.id, status: 'IN_QUEUE' as const }
     },
@@ -161,7 +175,12 @@ export async function runpodApi(
       schema: queueSchema('RunPod: run a job and wait (?wait=ms) for its result', { querystring: WaitQuery }),
     },
     async (request) => {
-      const started = await submit(request.params.endpoint, request.body, callerOf(request))
+      const started = await submit(
+        request.params.endpoint,
+        request.body,
+        callerOf(request),
+        idempotencyOf(request),
+      )
       if ('side' in started) return started.side
       return service.statusAfter(started.job, syncWaitMs(request.query.wait))
     },
@@ -272,10 +291,20 @@ export async function runpodApi(
   )
 
   /** Load-balancer mode: the container answers the worker's output directly, so both routes wait. */
-  const direct = async (body: DirectBody, caller: ReturnType<typeof callerOf>) => {
+  const direct = async (
+    body: DirectBody,
+    caller: ReturnType<typeof callerOf>,
+    idempotency: IdempotencyClaim | undefined,
+  ) => {
     const input = unwrapDirectBody(body)
     if (!checkInput.Check(input)) throw toValidationError(checkInput.Errors(input).First(), 'body')
-    const started = await service.start(toWorkerAction(input), await service.model(undefined), caller)
+    const started = await service.start(
+      toWorkerAction(input),
+      await service.model(undefined),
+      caller,
+      0,
+      idempotency,
+    )
     if ('output' in started) return started.output
     const done = await awaitJob(deps, started.job)
     if (done.state === 'succeeded') return service.result(done)
@@ -295,7 +324,7 @@ export async function runpodApi(
           response: { 200: WorkerOutput, ...errorResponses },
         },
       },
-      async (request) => direct(request.body, callerOf(request)),
+      async (request) => direct(request.body, callerOf(request), idempotencyOf(request)),
     )
   }
 
