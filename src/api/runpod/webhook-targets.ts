@@ -46,10 +46,10 @@ export class WebhookTargets {
         if (!ipaddr.isValidCIDR(value))
           throw new RangeError(`--webhook-allow: "${entry}" is not a valid range`)
         const [address, bits] = ipaddr.parseCIDR(value)
-        this.#ranges.push([
-          normal(address),
-          address.kind() === 'ipv6' && normal(address).kind() === 'ipv4' ? bits - 96 : bits,
-        ])
+        // ::ffff:10.0.0.0/104 is 10.0.0.0/8, as addresses are judged as the IPv4 they map to
+        this.#ranges.push(
+          address.kind() === normal(address).kind() ? [address, bits] : [normal(address), bits - 96],
+        )
       } else if (ipaddr.isValid(value)) {
         const address = normal(ipaddr.parse(value))
         this.#ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
@@ -80,13 +80,7 @@ export class WebhookTargets {
   /** Why an address may not be called (its range), or undefined for public unicast or allowed ones. */
   addressRefusal(text: string): string | undefined {
     const address = normal(ipaddr.parse(text))
-    if (
-      this.#ranges.some(
-        ([base, bits]) => base.kind() === address.kind() && address.match([base, bits] as never),
-      )
-    ) {
-      return undefined
-    }
+    if (this.#ranges.some((range) => inRange(address, range))) return undefined
     const range = address.range()
     return range === 'unicast' ? undefined : `internal address ${address.toString()} (${range})`
   }
@@ -126,4 +120,9 @@ function normal(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
   return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
     ? (address as ipaddr.IPv6).toIPv4Address()
     : address
+}
+
+function inRange(address: ipaddr.IPv4 | ipaddr.IPv6, [base, bits]: Range): boolean {
+  if (address instanceof ipaddr.IPv4) return base instanceof ipaddr.IPv4 && address.match(base, bits)
+  return base instanceof ipaddr.IPv6 && address.match(base, bits)
 }
