@@ -70,7 +70,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
       return
     }
     const path = request.url.split('?')[0]
-    void handler.call(app, errors.NOT_FOUND(`no route ${request.method} ${path}`) as never, request, reply)
+    void handler.call(app, errors.NOT_FOUND(`no route ${request.method} ${path}`), request, reply)
   })
   // One parser for every scope: bodies nested past the limit never reach a recursive walk.
   useJsonBodyParser(app)
