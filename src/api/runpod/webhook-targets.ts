@@ -13,6 +13,12 @@
 import { lookup } from 'node:dns/promises'
 import type { LookupFunction } from 'node:net'
 import ipaddr from 'ipaddr.js'
+import {
+  type AddressRange,
+  parseWebhookAllow,
+  unmapped,
+  type WebhookAllowList,
+} from '../../config/webhook-allow.js'
 
 export interface ResolvedAddress {
   readonly address: string
@@ -26,39 +32,18 @@ export interface WebhookTargetsOptions {
   readonly resolve?: (hostname: string) => Promise<readonly ResolvedAddress[]>
 }
 
-type Range = [ipaddr.IPv4 | ipaddr.IPv6, number]
-
 /** Names that resolve only inside a network, whatever their addresses. */
 const INTERNAL_SUFFIXES = ['.localhost', '.internal', '.local', '.home.arpa']
 
 const resolveAll = async (hostname: string) => lookup(hostname, { all: true, verbatim: true })
 
 export class WebhookTargets {
-  readonly #ranges: Range[] = []
-  readonly #names = new Set<string>()
+  readonly #allowed: WebhookAllowList
   readonly #resolve: (hostname: string) => Promise<readonly ResolvedAddress[]>
 
+  /** Throws RangeError on an allow-list entry that is not a range, an address or a host name. */
   constructor(options: WebhookTargetsOptions = {}) {
-    for (const entry of (options.allow ?? []).flatMap((item) => item.split(','))) {
-      const value = entry.trim().toLowerCase()
-      if (value === '') continue
-      if (value.includes('/')) {
-        if (!ipaddr.isValidCIDR(value))
-          throw new RangeError(`--webhook-allow: "${entry}" is not a valid range`)
-        const [address, bits] = ipaddr.parseCIDR(value)
-        // ::ffff:10.0.0.0/104 is 10.0.0.0/8, as addresses are judged as the IPv4 they map to
-        this.#ranges.push(
-          address.kind() === normal(address).kind() ? [address, bits] : [normal(address), bits - 96],
-        )
-      } else if (ipaddr.isValid(value)) {
-        const address = normal(ipaddr.parse(value))
-        this.#ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
-      } else if (/^[a-z0-9.-]+$/.test(value)) {
-        this.#names.add(value.replace(/\.$/, ''))
-      } else {
-        throw new RangeError(`--webhook-allow: "${entry}" is neither a range, an address nor a host name`)
-      }
-    }
+    this.#allowed = parseWebhookAllow(options.allow ?? [])
     this.#resolve = options.resolve ?? resolveAll
   }
 
@@ -68,7 +53,7 @@ export class WebhookTargets {
       .replace(/^\[|\]$/g, '')
       .toLowerCase()
       .replace(/\.$/, '')
-    if (this.#names.has(host)) return undefined
+    if (this.#allowed.names.has(host)) return undefined
     if (ipaddr.isValid(host)) return this.addressRefusal(host)
     if (host === 'localhost' || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
       return `internal host name "${host}"`
@@ -79,8 +64,8 @@ export class WebhookTargets {
 
   /** Why an address may not be called (its range), or undefined for public unicast or allowed ones. */
   addressRefusal(text: string): string | undefined {
-    const address = normal(ipaddr.parse(text))
-    if (this.#ranges.some((range) => inRange(address, range))) return undefined
+    const address = unmapped(ipaddr.parse(text))
+    if (this.#allowed.ranges.some((range) => inRange(address, range))) return undefined
     const range = address.range()
     return range === 'unicast' ? undefined : `internal address ${address.toString()} (${range})`
   }
@@ -91,7 +76,7 @@ export class WebhookTargets {
    */
   lookup(): LookupFunction {
     return (name, options, callback) => {
-      const allowedName = this.#names.has(name.toLowerCase().replace(/\.$/, ''))
+      const allowedName = this.#allowed.names.has(name.toLowerCase().replace(/\.$/, ''))
       this.#resolve(name).then(
         (addresses) => {
           const refused = allowedName
@@ -115,14 +100,7 @@ export class WebhookTargets {
   }
 }
 
-/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is judged as the IPv4 address it reaches. */
-function normal(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
-  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
-    ? (address as ipaddr.IPv6).toIPv4Address()
-    : address
-}
-
-function inRange(address: ipaddr.IPv4 | ipaddr.IPv6, [base, bits]: Range): boolean {
+function inRange(address: ipaddr.IPv4 | ipaddr.IPv6, [base, bits]: AddressRange): boolean {
   if (address instanceof ipaddr.IPv4) return base instanceof ipaddr.IPv4 && address.match(base, bits)
   return base instanceof ipaddr.IPv6 && address.match(base, bits)
 }
