@@ -20,9 +20,12 @@ import { runpodApi } from './api/runpod/index.js'
 import { scenarioDialect } from './api/scenario/index.js'
 import { segmindApi } from './api/segmind/index.js'
 import type { ApiDeps } from './api/shared/deps.js'
+import { ErrorHandlersByPath, type ScopeErrorHandler } from './api/shared/error-shapes.js'
+import { useJsonBodyParser } from './api/shared/json-body.js'
 import { opsRoutes } from './api/shared/ops-routes.js'
 import { studioPage } from './api/studio/index.js'
 import { readPackageVersion } from './cli/version.js'
+import { errors } from './core/errors.js'
 
 export interface AppOptions {
   /** A pino logger; none = silent (tests). */
@@ -45,6 +48,7 @@ export function docsCsp(header: string): string {
 }
 
 export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const byPath = new ErrorHandlersByPath()
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
@@ -57,16 +61,34 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     routerOptions: { maxParamLength: 200 },
     // Without this, a kept-alive idle socket holds `close()` open for the whole keep-alive timeout.
     forceCloseConnections: 'idle',
+    trustProxy: deps.config.trustProxy,
+    // A bad URL or an over-long path parameter answers in the shape of the API the path belongs to.
     frameworkErrors: (error, request, reply) => {
-      handleError(error, request, reply)
+      const handler = byPath.find(request.url)
+      if (handler === undefined) handleError(error, request, reply)
+      else void handler.call(app, error, request, reply)
     },
   })
 
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(function handleRootError(error, request, reply) {
     const sent = handleError(error, request, reply)
     deps.metrics.countError(sent.code, 'http')
   })
-  app.setNotFoundHandler(handleNotFound)
+  const rootHandler = app.errorHandler
+  app.addHook('onRoute', function recordErrorHandler(route) {
+    byPath.add(route.url, (route.errorHandler ?? this.errorHandler) as ScopeErrorHandler)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const handler = byPath.find(request.url)
+    if (handler === undefined || handler === rootHandler) {
+      handleNotFound(request, reply)
+      return
+    }
+    const path = request.url.split('?')[0]
+    void handler.call(app, errors.NOT_FOUND(`no route ${request.method} ${path}`), request, reply)
+  })
+  // One parser for every scope: bodies nested past the limit never reach a recursive walk.
+  useJsonBodyParser(app)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

@@ -11,6 +11,7 @@ import type { Asset, Job } from '../core/job.js'
 import { toHttpError } from './errors.js'
 import type { ApiDeps } from './shared/deps.js'
 import { awaitJob, type SubmitOptions, submitGeneration } from './shared/generations.js'
+import { MAX_JSON_DEPTH } from './shared/json-body.js'
 
 /** A dialect's rendering of an error: status, body and any extra headers. */
 export interface RenderedError {
@@ -72,12 +73,20 @@ export function inDialectTerms(error: PigmentError, names: DialectFieldNames): P
   })
 }
 
-/** JSON `null` means "not given" in the foreign APIs (Python's `None`, the OpenAI client's `| null`). */
-export function withoutNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(withoutNulls) as T
+/**
+ * JSON `null` means "not given" in the foreign APIs (Python's `None`, the OpenAI client's `| null`). The body
+ * parser already refused deeper nesting; the guard keeps the recursion bounded for any other caller.
+ */
+export function withoutNulls<T>(value: T, depth = 0): T {
   if (typeof value !== 'object' || value === null) return value
+  if (depth >= MAX_JSON_DEPTH) {
+    throw errors.VALIDATION_FAILED(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      field: 'body',
+    })
+  }
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item, depth + 1)) as T
   const kept = Object.entries(value).filter(([, item]) => item !== null)
-  return Object.fromEntries(kept.map(([key, item]) => [key, withoutNulls(item)])) as T
+  return Object.fromEntries(kept.map(([key, item]) => [key, withoutNulls(item, depth + 1)])) as T
 }
 
 /** A preValidation hook applying {@link withoutNulls} to the body. */
@@ -102,7 +111,7 @@ export function jobFailure(job: Job): PigmentError {
  * REQUEST_TIMEOUT.
  */
 export async function generateAndWait(
-  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state'>,
+  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state' | 'records'>,
   input: GenerationInput,
   options: SubmitOptions,
 ): Promise<Job> {

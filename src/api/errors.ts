@@ -53,6 +53,8 @@ export function toHttpError(error: unknown): PigmentError {
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return errors.VALIDATION_FAILED(`request body is not valid JSON: ${error.message}`, { field: 'body' })
   }
+  // Before the outage check: a dropped upload is also an ECONNRESET, but the client's, not the database's.
+  if (isClientAbort(error)) return errors.CLIENT_ABORTED('the client closed the connection mid-request')
   if (isDatabaseOutage(error)) {
     return errors.UNAVAILABLE('the records database is unreachable; retry shortly', {
       retryAfterSeconds: 2,
@@ -64,6 +66,15 @@ export function toHttpError(error: unknown): PigmentError {
     return fromStatus(fastifyError.statusCode, pigment)
   }
   return pigment
+}
+
+/** Node's error on a request body whose client reset the connection before sending all of it. */
+function isClientAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === 'ECONNRESET' &&
+    error.message === 'aborted'
+  )
 }
 
 /** Other 4xx errors raised by Fastify or its plugins keep their status family. */

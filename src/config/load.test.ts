@@ -87,6 +87,12 @@ describe('loadConfig', () => {
       /retentionSeconds.*duration/,
     )
     expect(() => loadConfig({ flags: { workers: '-1' }, cwd })).toThrow(ConfigError)
+    expect(() => loadConfig({ flags: { webhookAllow: ['10.0.0.0/8,10.0.0.0/99'] }, cwd })).toThrow(
+      /webhookAllow \(from flag --webhook-allow\): "10.0.0.0\/99" is not a valid address range/,
+    )
+    expect(
+      loadConfig({ env: { PIGMENT_WEBHOOK_ALLOWS: '10.0.0.0/8,hooks.internal' }, cwd }).webhookAllow,
+    ).toEqual(['10.0.0.0/8', 'hooks.internal'])
   })
 
   it('rejects unknown settings and broken files in the config file', () => {

@@ -19,6 +19,7 @@ import {
   parsePairs,
 } from './parse-value.js'
 import { type Config, ConfigSchema } from './schema.js'
+import { parseWebhookAllow } from './webhook-allow.js'
 
 /** A raw command-line value: a string, the strings of a repeatable flag, or a switch. */
 export type FlagValue = string | readonly string[] | boolean
@@ -75,6 +76,13 @@ function finish(loaded: Config, cwd: string, origins: ReadonlyMap<string, string
   if (config.rateLimit.store === 'redis' && config.rateLimit.redisUrl === '') {
     throw new ConfigError(
       'invalid config: rateLimit.redisUrl: --rate-limit-store redis needs --rate-limit-redis (PIGMENT_RATE_LIMIT_REDIS)',
+    )
+  }
+  try {
+    parseWebhookAllow(config.webhookAllow)
+  } catch (cause) {
+    throw new ConfigError(
+      `invalid config: webhookAllow (from ${origins.get('webhookAllow') ?? 'defaults'}): ${(cause as Error).message}`,
     )
   }
   // with a shared queue, API processes only enqueue unless told to run workers too

@@ -172,8 +172,21 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'publicBaseUrl',
     'public-base-url',
     'string',
-    'base of the image URLs given to clients (default http://host:port)',
+    'base of every absolute URL given to clients (default: the request with --trust-proxy, else the listening address)',
     'url',
+  ),
+  option(
+    'trustProxy',
+    'trust-proxy',
+    'boolean',
+    'believe X-Forwarded-Host/-Proto/-For from a reverse proxy in front of the server (default off)',
+  ),
+  option(
+    'webhookAllow',
+    'webhook-allow',
+    'list',
+    'internal webhook targets to allow anyway: CIDR, address or host name; repeatable (default: public only)',
+    'cidr|host',
   ),
   option(
     'logLevel',

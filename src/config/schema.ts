@@ -215,8 +215,18 @@ export const ConfigSchema = Type.Object(
     metricsAuth: Type.Boolean({ default: false }),
     /** With keys configured, `/docs` and `/openapi.json` ask for one too. Off by default: they describe the API only. */
     docsAuth: Type.Boolean({ default: false }),
-    /** Base of the signed image URLs handed to clients; empty = http://host:port. */
+    /**
+     * Base of every absolute URL handed to clients (image links, status and result URLs); empty = from the
+     * request when `trustProxy`, else the address the connection arrived on. Never the Host header alone.
+     */
     publicBaseUrl: Type.String({ default: '' }),
+    /** Believe X-Forwarded-For/-Host/-Proto (Fastify's trustProxy): only behind a proxy that sets them. */
+    trustProxy: Type.Boolean({ default: false }),
+    /**
+     * Webhook targets allowed although they are internal (loopback, private, link-local …): CIDR ranges
+     * (`10.0.0.0/8`), addresses or host names. Empty = webhooks reach public addresses only.
+     */
+    webhookAllow: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     logLevel: Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
       { default: 'info' },

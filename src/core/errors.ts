@@ -44,6 +44,8 @@ const CATALOG = {
   GONE: { httpStatus: 410, retryable: false },
   /** The resource is not in a state that allows this action (e.g. cancel a finished job). */
   CONFLICT: { httpStatus: 409, retryable: false },
+  /** An Idempotency-Key already used (by this API key) for a different request; `field` names the header. */
+  IDEMPOTENCY_KEY_REUSED: { httpStatus: 422, retryable: false },
   /** The request body is larger than the server accepts. */
   PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false },
   /** The request body's content type is not one the route reads. */
@@ -52,6 +54,11 @@ const CATALOG = {
   QUEUE_FULL: { httpStatus: 429, retryable: true },
   /** The server cannot take work right now (starting, shutting down, database unreachable). */
   UNAVAILABLE: { httpStatus: 503, retryable: true },
+  /**
+   * The client went away while sending its request (Node's ECONNRESET "aborted" on the body): nobody reads
+   * the answer, and it is no fault of the server's (nginx's 499, "client closed request").
+   */
+  CLIENT_ABORTED: { httpStatus: 499, retryable: true },
   /** A bug: anything not in this catalog ends up here, with the original error as `cause`. */
   INTERNAL: { httpStatus: 500, retryable: false },
 

@@ -146,6 +146,19 @@ export interface RunPodJobsTable {
   closed_at: number | null
 }
 
+export interface IdempotencyKeysTable {
+  /** The API key id the Idempotency-Key belongs to; '' for requests made with auth off. */
+  scope: string
+  key: string
+  /** SHA-256 of the request (route, parameters, body): the same key with another request is refused. */
+  fingerprint: string
+  /** The job the first request made; null while that request is still being accepted. */
+  job_id: string | null
+  created_at: number
+  /** After this (epoch ms) the record may be removed, once its job has expired too. */
+  expires_at: number
+}
+
 export interface Database {
   jobs: JobsTable
   assets: AssetsTable
@@ -153,6 +166,7 @@ export interface Database {
   credit_charges: CreditChargesTable
   credit_ledger: CreditLedgerTable
   runpod_jobs: RunPodJobsTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export type JobRow = JobsTable

@@ -46,6 +46,9 @@ async function start(dataDir: string, extra: readonly string[] = []): Promise<Se
     API_KEY,
     '--alias',
     'chroma=tiny-sd',
+    // the webhook receivers listen on loopback, which a webhook reaches only when allowed
+    '--webhook-allow',
+    '127.0.0.1',
     ...extra,
   ])
   servers.push(server)

@@ -21,7 +21,7 @@ const slow = { input: { prompt: 'slow', size: '512x512', steps: 150 } }
 const small = (extra: object = {}) => ({ input: { prompt: 'a red cube', size: '64x64', steps: 2, ...extra } })
 
 beforeAll(async () => {
-  server = await startDialectServer()
+  server = await startDialectServer(['--webhook-allow', '127.0.0.1']) // its webhook receiver listens on loopback
   const sdk = runpodSdk(API_KEY, { baseUrl: `${server.url}/v2` })
   endpoint = sdk.endpoint('chroma')!
 })

@@ -223,6 +223,23 @@ describe('admin operations', () => {
     const listed = await runCli(['keys', 'list', '--data-dir', dataDir])
     expect(listed.stdout).toMatch(new RegExp(`${key.id}\\trenamed\\tuser\\trevoked`))
   }, 120_000)
+
+  it('a body nested 10,000 levels deep is a 400 naming the body on the key routes, not a 500', async () => {
+    const deep = `{"name":"x","credits":${'['.repeat(10_000)}${']'.repeat(10_000)}}`
+    for (const [method, path] of [
+      ['POST', '/api/admin/keys'],
+      ['PATCH', `/api/admin/keys/${keyIdOfToken(tokens.alice)}`],
+      ['POST', `/api/admin/keys/${keyIdOfToken(tokens.alice)}/credits`],
+    ] as const) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...bearer(tokens.root), 'content-type': 'application/json' },
+        body: deep,
+      })
+      expect({ path, status: response.status }).toEqual({ path, status: 400 })
+      expect(await response.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', field: 'body' } })
+    }
+  })
 })
 
 describe('another key’s jobs and assets are not found', () => {

@@ -14,6 +14,7 @@ import {
   requestedModel,
 } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
+import { idempotencyOf } from '../shared/idempotency.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { ErrorBody, GenerateBody } from './schema.js'
 import { toChutesError, toGenerationInput } from './translate.js'
@@ -41,7 +42,7 @@ export async function chutesApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const job = await generateAndWait(
         deps,
         { ...input, model: requestedModel(input.model) },
-        { origin: { keyId: callerOf(request).keyId, source: 'chutes' } },
+        { origin: { keyId: callerOf(request).keyId, source: 'chutes' }, idempotency: idempotencyOf(request) },
       )
       const [asset] = await deps.assets.listForJob(job)
       if (asset === undefined) throw new Error(`job ${job.id} succeeded without an image`)

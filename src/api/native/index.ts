@@ -9,6 +9,9 @@ import { type Job, TERMINAL_STATES } from '../../core/job.js'
 import { authHook, callerOf, mayAccess, requireAdmin } from '../auth.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob, submitGeneration } from '../shared/generations.js'
+import { idempotencyOf } from '../shared/idempotency.js'
+import { useJsonBodyParser } from '../shared/json-body.js'
+import { publicBase } from '../shared/public-base.js'
 import { parseLastEventId } from '../shared/sse.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { callerRoutes } from './caller-routes.js'
@@ -27,7 +30,7 @@ import {
   WarmupSchema,
 } from './schema.js'
 import { toJobFilter, toSubmission } from './translate.js'
-import { assetView, jobView, publicBase } from './views.js'
+import { assetView, jobView } from './views.js'
 
 const errorResponses = { '4xx': ErrorSchema, '5xx': ErrorSchema }
 const tags = ['native']
@@ -37,12 +40,7 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
   // Only JSON bodies: without this, Fastify's built-in text/plain parser would accept a string body.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (a client that always sends the header) is no body, e.g. on POST …/cancel.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined)
-    else parseJson(request, body as string, done)
-  })
+  useJsonBodyParser(app, { emptyIsNoBody: true })
   app.addHook('onRequest', authHook(deps.authenticate))
 
   app.post<{ Body: GenerationBody; Headers: { prefer?: string } }>(
@@ -62,6 +60,7 @@ export async function nativeApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const job = await submitGeneration(deps, submission.input, {
         origin: { keyId: caller.keyId, source: 'native' },
         priority: submission.priority,
+        idempotency: idempotencyOf(request),
       })
       logSubmission(deps, request, job)
       const base = publicBase(deps, request)

@@ -32,7 +32,8 @@ describe('POST /api/generations', () => {
     expect(job.request.seedWasRandom).toBe(false)
     expect(job.images).toHaveLength(2)
     expect(job.images[1]).toMatchObject({ seed: 6, format: 'png' })
-    expect(job.images[0].fileUrl).toMatch(/^http:\/\/localhost(:\d+)?\/api\/assets\/[0-9a-z]{26}\/file$/)
+    // the server's own address (config host:port under inject), never the Host header
+    expect(job.images[0].fileUrl).toMatch(/^http:\/\/127\.0\.0\.1:7860\/api\/assets\/[0-9a-z]{26}\/file$/)
     const file = await app!.inject({ url: new URL(job.images[0].fileUrl).pathname })
     expect(file.statusCode).toBe(200)
     expect(file.headers['content-type']).toBe('image/png')

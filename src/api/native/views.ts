@@ -3,18 +3,11 @@
  * to the pure translators. The only I/O the routes need beyond the queue calls themselves.
  * @module
  */
-import type { FastifyRequest } from 'fastify'
 import type { Asset, Job } from '../../core/job.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets } from '../shared/generations.js'
 import type { AssetBody, JobBody } from './schema.js'
 import { toAssetBody, toImageLink, toJobBody } from './translate.js'
-
-/** Absolute base of links in responses: the configured public URL, else what the client used to reach us. */
-export function publicBase(deps: Pick<ApiDeps, 'config'>, request: FastifyRequest): string {
-  const configured = deps.config.publicBaseUrl.replace(/\/+$/, '')
-  return configured !== '' ? configured : `${request.protocol}://${request.host}`
-}
 
 export function assetFileUrl(base: string, assetId: string): string {
   return `${base}/api/assets/${assetId}/file`

@@ -17,6 +17,7 @@ import {
 } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets } from '../shared/generations.js'
+import { idempotencyOf } from '../shared/idempotency.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { ErrorEnvelope, GenerateBody, ImagesResponse, ModelList, ModelObject, ModelParams } from './schema.js'
 import {
@@ -60,7 +61,7 @@ export async function openaiApi(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const job = await generateAndWait(
         deps,
         { ...submission.input, model: name },
-        { origin: { keyId: callerOf(request).keyId, source: 'openai' } },
+        { origin: { keyId: callerOf(request).keyId, source: 'openai' }, idempotency: idempotencyOf(request) },
       )
       const linked = await linkAssets(deps, job)
       const assets = linked.map((link) => link.asset)

@@ -17,6 +17,7 @@ import { authHook, callerOf, requireAdmin } from '../auth.js'
 import { dialectErrorHandler, dropNullFields, jobFailure } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { awaitJob } from '../shared/generations.js'
+import { type IdempotencyClaim, idempotencyOf, isReplayed } from '../shared/idempotency.js'
 import { strictValidatorCompiler, toValidationError } from '../shared/validator.js'
 import { RunPodJobStore } from './job-store.js'
 import { JobWatch } from './job-watch.js'
@@ -38,6 +39,7 @@ import {
 import { SideJobs } from './side-jobs.js'
 import { toHealth, toWorkerAction, toWorkerError, unwrapDirectBody } from './translate.js'
 import { checkWebhookUrl, RUNPOD_WEBHOOK_POLICY, type WebhookPolicy } from './webhook.js'
+import { WebhookTargets } from './webhook-targets.js'
 import { WorkerService } from './worker-service.js'
 
 const tags = ['runpod']
@@ -64,12 +66,14 @@ export async function runpodApi(
 ): Promise<void> {
   const retentionMs = Math.max(1, deps.config.retentionSeconds) * 1000
   const records = await dialectRecords(deps)
+  const webhookTargets = new WebhookTargets({ allow: deps.config.webhookAllow })
   const watch: JobWatch = new JobWatch({
     jobs: deps.jobs,
     store: new RunPodJobStore(records.db),
     render: (job) => service.status(job),
     logger: app.log,
     webhookPolicy: options.webhookPolicy ?? RUNPOD_WEBHOOK_POLICY,
+    webhookTargets,
     rememberMs: retentionMs,
     sweepMs: options.sweepMs ?? SWEEP_MS,
   })
@@ -102,21 +106,29 @@ export async function runpodApi(
   })
 
   /** Starts a queue-mode request: a generation is queued and watched; a maintenance action runs now. */
-  async function submit(endpoint: string, body: QueueBody, caller: ReturnType<typeof callerOf>) {
+  async function submit(
+    endpoint: string,
+    body: QueueBody,
+    caller: ReturnType<typeof callerOf>,
+    idempotency: IdempotencyClaim | undefined,
+  ) {
     if (body.s3Config !== undefined) {
       throw errors.DIALECT_UNSUPPORTED_PARAM(
         "s3Config is not supported: images go to the server's configured storage",
         { field: 's3Config' },
       )
     }
-    const webhook = body.webhook === undefined ? undefined : checkWebhookUrl(body.webhook)
+    const webhook = body.webhook === undefined ? undefined : checkWebhookUrl(body.webhook, webhookTargets)
     const model = await service.model(endpoint)
     const started = await service.start(
       toWorkerAction(body.input),
       model,
       caller,
       body.policy?.lowPriority ? -1 : 0,
+      idempotency,
     )
+    // A repeated Idempotency-Key gets the first request's job, whose webhook and limits are already recorded.
+    if ('job' in started && isReplayed(started.job)) return { job: started.job }
     if ('job' in started) {
       const policy = body.policy ?? {}
       await watch
@@ -150,7 +162,12 @@ export async function runpodApi(
     '/v2/:endpoint/run',
     { schema: queueSchema('RunPod: queue a job; answers {id, status: "IN_QUEUE"}') },
     async (request) => {
-      const started = await submit(request.params.endpoint, request.body, callerOf(request))
+      const started = await submit(
+        request.params.endpoint,
+        request.body,
+        callerOf(request),
+        idempotencyOf(request),
+      )
       if ('side' in started) return started.side
       return { id: started.job.id, status: 'IN_QUEUE' as const }
     },
@@ -162,7 +179,12 @@ export async function runpodApi(
       schema: queueSchema('RunPod: run a job and wait (?wait=ms) for its result', { querystring: WaitQuery }),
     },
     async (request) => {
-      const started = await submit(request.params.endpoint, request.body, callerOf(request))
+      const started = await submit(
+        request.params.endpoint,
+        request.body,
+        callerOf(request),
+        idempotencyOf(request),
+      )
       if ('side' in started) return started.side
       return service.statusAfter(started.job, syncWaitMs(request.query.wait))
     },
@@ -274,10 +296,20 @@ export async function runpodApi(
   )
 
   /** Load-balancer mode: the container answers the worker's output directly, so both routes wait. */
-  const direct = async (body: DirectBody, caller: ReturnType<typeof callerOf>) => {
+  const direct = async (
+    body: DirectBody,
+    caller: ReturnType<typeof callerOf>,
+    idempotency: IdempotencyClaim | undefined,
+  ) => {
     const input = unwrapDirectBody(body)
     if (!checkInput.Check(input)) throw toValidationError(checkInput.Errors(input).First(), 'body')
-    const started = await service.start(toWorkerAction(input), await service.model(undefined), caller)
+    const started = await service.start(
+      toWorkerAction(input),
+      await service.model(undefined),
+      caller,
+      0,
+      idempotency,
+    )
     if ('output' in started) return started.output
     const done = await awaitJob(deps, started.job)
     if (done.state === 'succeeded') return service.result(done)
@@ -297,7 +329,7 @@ export async function runpodApi(
           response: { 200: WorkerOutput, ...errorResponses },
         },
       },
-      async (request) => direct(request.body, callerOf(request)),
+      async (request) => direct(request.body, callerOf(request), idempotencyOf(request)),
     )
   }
 

@@ -10,6 +10,7 @@ import { FakeQueue } from '../shared/testing/fake-deps.js'
 import { fakeRequest } from '../testing/records.js'
 import { RunPodJobStore } from './job-store.js'
 import { JobWatch } from './job-watch.js'
+import { WebhookTargets } from './webhook-targets.js'
 
 const POLICY = { timeoutMs: 2000, retries: 2, retryDelayMs: 50 }
 const SWEEP_MS = 50
@@ -92,6 +93,7 @@ for (const target of await testDialects()) {
       const watch: JobWatch = new JobWatch({
         jobs,
         store: clock === undefined ? store : new RunPodJobStore(handle.db, { clock }),
+        webhookTargets: new WebhookTargets({ allow: ['127.0.0.1'] }),
         ...(clock === undefined ? {} : { clock }),
         render: async (job) => ({ id: job.id, state: job.state, timedOut: await watch.isTimedOut(job.id) }),
         logger,

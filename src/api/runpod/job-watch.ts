@@ -16,6 +16,7 @@ import { type Job, TERMINAL_STATES } from '../../core/job.js'
 import type { JobEvents, JobProducer } from '../../jobs/job-queue.js'
 import type { RunPodJobRecord, RunPodJobStore } from './job-store.js'
 import { maxAttempts, postWebhook, type WebhookPolicy } from './webhook.js'
+import type { WebhookTargets } from './webhook-targets.js'
 
 export interface WatchOptions {
   readonly webhook?: URL
@@ -30,6 +31,8 @@ export interface JobWatchSettings {
   readonly render: (job: Job) => Promise<unknown>
   readonly logger: FastifyBaseLogger
   readonly webhookPolicy: WebhookPolicy
+  /** Which addresses a webhook may reach (checked again on every delivery). */
+  readonly webhookTargets: WebhookTargets
   /** How long a settled job keeps its row, and so reads TIMED_OUT when it was stopped (the retention). */
   readonly rememberMs: number
   /** How often the database is read for deadlines, due retries and other processes' leftovers. */
@@ -252,7 +255,12 @@ export class JobWatch {
       }
       body = await this.#settings.render(job)
     }
-    const result = await postWebhook(new URL(claimed.webhook), body, policy.timeoutMs)
+    const result = await postWebhook(
+      new URL(claimed.webhook),
+      body,
+      policy.timeoutMs,
+      this.#settings.webhookTargets,
+    )
     if (result.ok) {
       await store.delivered(id, this.#owner)
       logger.info({ jobId: id, attempts: claimed.attempts }, 'runpod: webhook delivered')

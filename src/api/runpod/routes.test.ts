@@ -17,7 +17,11 @@ afterEach(async () => {
 
 async function setup(options: Parameters<typeof dialectTestApp>[1] = {}) {
   const fast = { timeoutMs: 2000, retries: 1, retryDelayMs: 10 }
-  const made = await dialectTestApp((app, deps) => runpodApi(app, deps, { webhookPolicy: fast }), options)
+  // The webhook receivers of these tests listen on loopback, which a webhook reaches only when allowed.
+  const made = await dialectTestApp((app, deps) => runpodApi(app, deps, { webhookPolicy: fast }), {
+    ...options,
+    config: { webhookAllow: ['127.0.0.1'], ...options.config },
+  })
   cleanups.push(() => made.app.close())
   const post = async (url: string, payload: object) =>
     (await made.app.inject({ method: 'POST', url, headers, payload })) as Awaited<
@@ -184,6 +188,22 @@ describe('execution policy and webhook', () => {
     const { id } = (await post('/v2/chroma/run', { ...small(), webhook: hook.url })).json()
     await until(() => hook.bodies.length === 2)
     expect(hook.bodies[1]).toMatchObject({ id, status: 'COMPLETED', output: { status: 'ok', count: 1 } })
+  })
+
+  it('a webhook to an internal address is refused at submission, naming webhook', async () => {
+    const { post } = await setup({ config: { webhookAllow: [] } })
+    for (const webhook of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://localhost:9/',
+      'http://2130706433/',
+    ]) {
+      const response = await post('/v2/chroma/run', { ...small(), webhook })
+      expect(response.statusCode).toBe(400)
+      expect(response.json()).toEqual({
+        status: 'error',
+        error: expect.stringMatching(/^webhook must reach a public address/),
+      })
+    }
   })
 
   it('a webhook that is not an http(s) URL is refused at submission', async () => {

@@ -5,7 +5,10 @@
  * the database, so retries survive a restart.
  * @module
  */
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { errors } from '../../core/errors.js'
+import type { WebhookTargets } from './webhook-targets.js'
 
 export interface WebhookPolicy {
   /** Each attempt is abandoned after this long. */
@@ -30,8 +33,11 @@ export function maxAttempts(policy: WebhookPolicy): number {
   return policy.retries + 1
 }
 
-/** Only http(s) URLs are called; anything else is a 400 at submission, naming `webhook`. */
-export function checkWebhookUrl(value: string): URL {
+/**
+ * Only http(s) URLs to hosts the targets allow are called; anything else is a 400 at submission, naming
+ * `webhook`.
+ */
+export function checkWebhookUrl(value: string, targets: WebhookTargets): URL {
   let url: URL
   try {
     url = new URL(value)
@@ -45,21 +51,50 @@ export function checkWebhookUrl(value: string): URL {
       field: 'webhook',
     })
   }
+  const refused = targets.refusal(url)
+  if (refused !== undefined) {
+    throw errors.REQUEST_INVALID_PARAM(
+      `webhook must reach a public address: ${refused} (an operator may allow it with --webhook-allow)`,
+      { field: 'webhook' },
+    )
+  }
   return url
 }
 
-/** POSTs the body as JSON once; an answer outside 2xx, a timeout or a connection error is a failure. */
-export async function postWebhook(url: URL, body: unknown, timeoutMs: number): Promise<AttemptResult> {
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    await response.body?.cancel()
-    return response.ok ? { ok: true } : { ok: false, error: `HTTP ${response.status}` }
-  } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) }
-  }
+/**
+ * POSTs the body as JSON once; an answer outside 2xx (a redirect included: it is never followed), a timeout, a
+ * connection error or a target the policy refuses is a failure. Node's http client rather than fetch, so the
+ * connection goes to the address the policy checked.
+ */
+export async function postWebhook(
+  url: URL,
+  body: unknown,
+  timeoutMs: number,
+  targets: WebhookTargets,
+): Promise<AttemptResult> {
+  const refused = targets.refusal(url)
+  if (refused !== undefined) return { ok: false, error: `refused: ${refused}` }
+  const payload = Buffer.from(JSON.stringify(body))
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise<AttemptResult>((resolve) => {
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
+        lookup: targets.lookup(),
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        const status = response.statusCode ?? 0
+        response.resume()
+        response.on('end', () =>
+          resolve(status >= 200 && status < 300 ? { ok: true } : { ok: false, error: `HTTP ${status}` }),
+        )
+        response.on('error', (error) => resolve({ ok: false, error: error.message }))
+      },
+    )
+    request.on('error', (error) => resolve({ ok: false, error: error.message }))
+    request.end(payload)
+  })
 }

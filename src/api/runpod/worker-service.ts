@@ -11,6 +11,7 @@ import { requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets, submitGeneration } from '../shared/generations.js'
 import { comfyPassthrough } from './comfy-passthrough.js'
+import type { IdempotencyClaim } from '../shared/idempotency.js'
 import type { JobWatch } from './job-watch.js'
 import type { JobStatusBody, WorkerOutput, WorkerResult } from './schema.js'
 import type { SideJobs } from './side-jobs.js'
@@ -40,7 +41,13 @@ export class WorkerService {
     return (await this.deps.models.profile(requestedModel(endpoint))).name
   }
 
-  async start(action: WorkerAction, model: string, caller: Caller, priority = 0): Promise<Started> {
+  async start(
+    action: WorkerAction,
+    model: string,
+    caller: Caller,
+    priority = 0,
+    idempotency?: IdempotencyClaim,
+  ): Promise<Started> {
     const began = performance.now()
     const done = (output: WorkerOutput) => ({ output, executionTime: Math.round(performance.now() - began) })
     switch (action.kind) {
@@ -64,6 +71,7 @@ export class WorkerService {
             origin: { keyId: caller.keyId, source: 'runpod' },
             priority,
             allowDownscaleOnOom: action.allowDownscaleOnOom,
+            idempotency,
           },
         )
         return { job }

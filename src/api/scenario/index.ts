@@ -14,6 +14,7 @@ import { authHook, callerOf, mayAccess } from '../auth.js'
 import { dialectErrorHandler, dropNullFields, requestedModel } from '../dialect-kit.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { submitGeneration } from '../shared/generations.js'
+import { idempotencyOf } from '../shared/idempotency.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import { canonicalizeOnly } from './dry-run.js'
 import { handleScenarioNotFound, renderScenarioError } from './errors.js'
@@ -104,7 +105,7 @@ export async function scenarioDialect(app: FastifyInstance, { deps }: ScenarioOp
         const priced = await canonicalizeOnly(deps, input, origin)
         return reply.code(DRY_RUN_STATUS).send(dryRunBody(priced, factors))
       }
-      const job = await submitGeneration(deps, input, { origin })
+      const job = await submitGeneration(deps, input, { origin, idempotency: idempotencyOf(request) })
       request.log.info(
         { jobId: job.id, model: job.request.model, n: job.request.n, steps: job.request.steps },
         'job queued',

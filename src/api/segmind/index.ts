@@ -17,9 +17,10 @@ import {
   imageBytes,
   requestedModel,
 } from '../dialect-kit.js'
-import { publicBase } from '../native/views.js'
 import type { ApiDeps } from '../shared/deps.js'
 import { linkAssets, submitGeneration } from '../shared/generations.js'
+import { idempotencyOf } from '../shared/idempotency.js'
+import { publicBase } from '../shared/public-base.js'
 import { strictValidatorCompiler } from '../shared/validator.js'
 import {
   Base64Body,
@@ -156,7 +157,10 @@ export async function segmindApi(app: FastifyInstance, deps: ApiDeps): Promise<v
 }
 
 function originOf(request: FastifyRequest) {
-  return { origin: { keyId: callerOf(request).keyId, source: 'segmind' } }
+  return {
+    origin: { keyId: callerOf(request).keyId, source: 'segmind' },
+    idempotency: idempotencyOf(request),
+  }
 }
 
 /** The caller when authentication succeeded (the credits header is also sent on a 401). */

@@ -120,8 +120,8 @@ describe('v2: submit, poll, result', () => {
     expect(submit.statusCode).toBe(200)
     const { request_id, status, status_url, response_url } = submit.json()
     expect(status).toBe('QUEUED')
-    expect(status_url).toBe(`http://localhost:80/v2/requests/${request_id}/status`)
-    expect(response_url).toBe(`http://localhost:80/v2/requests/${request_id}`)
+    expect(status_url).toBe(`http://127.0.0.1:7860/v2/requests/${request_id}/status`)
+    expect(response_url).toBe(`http://127.0.0.1:7860/v2/requests/${request_id}`)
     expect(submit.headers['x-remaining-credits']).toBeDefined()
 
     const poll = async () => app.inject({ method: 'GET', url: `/v2/requests/${request_id}/status`, headers })

@@ -10,9 +10,13 @@ import { resolveSampler } from '../../engine/sampler-names.js'
 import { isSchedulerName, SCHEDULER_NAMES } from '../../engine/schedules/index.js'
 import { canonicalize } from '../../jobs/canonicalize.js'
 import type { ApiDeps } from './deps.js'
+import { type IdempotencyClaim, submitOnce } from './idempotency.js'
+import { IdempotencyStore } from './idempotency-store.js'
 
 export interface SubmitOptions {
   readonly origin: RequestOrigin
+  /** The request's Idempotency-Key (`idempotencyOf(request)`): one job per key and API key. */
+  readonly idempotency?: IdempotencyClaim | undefined
   readonly priority?: number
   readonly allowDownscaleOnOom?: boolean
 }
@@ -25,9 +29,13 @@ function resolveScheduler(name: string): string {
   return key
 }
 
-/** Canonicalizes and enqueues; throws 4xx catalog errors for bad values, QUEUE_FULL, or UNAVAILABLE. */
+/**
+ * Canonicalizes and enqueues; throws 4xx catalog errors for bad values, QUEUE_FULL, or UNAVAILABLE. With an
+ * Idempotency-Key already used by the same API key for the same request, it returns that request's job
+ * instead (`isReplayed(job)`), enqueuing and charging nothing.
+ */
 export async function submitGeneration(
-  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state'>,
+  deps: Pick<ApiDeps, 'config' | 'jobs' | 'models' | 'state' | 'records'>,
   input: GenerationInput,
   options: SubmitOptions,
 ): Promise<Job> {
@@ -47,7 +55,19 @@ export async function submitGeneration(
     resolveSampler,
     resolveScheduler,
   })
-  return deps.jobs.enqueue(request, { maxAttempts: deps.config.maxAttempts })
+  const enqueue = () => deps.jobs.enqueue(request, { maxAttempts: deps.config.maxAttempts })
+  // Route tests on fakes have no records database, and so no idempotency.
+  if (options.idempotency === undefined || deps.records === undefined) return enqueue()
+  return submitOnce(
+    {
+      store: new IdempotencyStore(deps.records.db),
+      scope: options.origin.keyId ?? '',
+      claim: options.idempotency,
+      keepMs: Math.max(1, deps.config.retentionSeconds) * 1000,
+      get: (id) => deps.jobs.get(id),
+    },
+    enqueue,
+  )
 }
 
 /** Waits for the job to finish, at most the configured sync timeout; returns its latest state either way. */

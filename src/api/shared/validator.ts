@@ -78,8 +78,14 @@ function explain(issue: ValueError): string {
   }
 }
 
+/** A short quote of the offending value; a structure too deep (or cyclic) to print is named by its type. */
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing'
-  const text = JSON.stringify(value) ?? String(value)
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value
+  }
   return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }

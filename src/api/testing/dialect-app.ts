@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Config } from '../../config/schema.js'
 import { errors } from '../../core/errors.js'
 import type { Caller } from '../auth.js'
 import type { ApiDeps, ModelCatalog } from '../shared/deps.js'
@@ -66,6 +67,8 @@ export interface DialectTestOptions {
   /** Run every job to success as soon as it is queued (default true). */
   readonly autoRun?: boolean
   readonly syncTimeoutSeconds?: number
+  /** Further settings over the test defaults. */
+  readonly config?: Partial<Config>
 }
 
 export async function dialectTestApp(
@@ -74,7 +77,7 @@ export async function dialectTestApp(
 ): Promise<{ app: FastifyInstance; deps: FakeDeps & { models: ReturnType<typeof testCatalog> } }> {
   const base = fakeDeps({
     ...(options.caller === undefined ? {} : { caller: options.caller }),
-    config: { syncTimeoutSeconds: options.syncTimeoutSeconds ?? 2 },
+    config: { syncTimeoutSeconds: options.syncTimeoutSeconds ?? 2, ...options.config },
   })
   const deps = { ...base, models: testCatalog() }
   if (options.autoRun !== false) deps.worker.autoRun()

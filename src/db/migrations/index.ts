@@ -8,11 +8,13 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as jobsAndAssets from './0001-jobs-and-assets.js'
 import * as keysCreditsUsage from './0002-keys-credits-usage.js'
 import * as runpodJobs from './0003-runpod-jobs.js'
+import * as idempotencyKeys from './0004-idempotency-keys.js'
 
 const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-jobs-and-assets': jobsAndAssets,
   '0002-keys-credits-usage': keysCreditsUsage,
   '0003-runpod-jobs': runpodJobs,
+  '0004-idempotency-keys': idempotencyKeys,
 })
 
 class InCodeMigrations implements MigrationProvider {
