@@ -28,7 +28,15 @@ export interface ComfyModel {
   readonly files: readonly string[]
 }
 
-const LIMITS: Limits = { minSize: 64, maxSize: 2048, sizeMultiple: 16, maxSteps: 150, minCfg: 0, maxCfg: 30 }
+const LIMITS: Limits = {
+  minSize: 64,
+  maxSize: 2048,
+  sizeMultiple: 16,
+  maxSteps: 150,
+  minCfg: 0,
+  maxCfg: 30,
+  outOfRange: 'reject',
+}
 
 /** Each template's defaults: ComfyUI's own template settings for that model family. */
 const TEMPLATE_DEFAULTS: Readonly<

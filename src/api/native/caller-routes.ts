@@ -10,6 +10,7 @@ import { SAMPLER_NAMES } from '../../engine/sampler-names.js'
 import { SCHEDULER_NAMES } from '../../engine/schedules/index.js'
 import { callerOf } from '../auth.js'
 import type { ApiDeps } from '../shared/deps.js'
+import { publicBase } from '../shared/public-base.js'
 import {
   type AssetListQuery,
   AssetListQuery as AssetListQuerySchema,
@@ -19,7 +20,7 @@ import {
   ErrorSchema,
   SamplerListSchema,
 } from './schema.js'
-import { assetView, publicBase } from './views.js'
+import { assetView } from './views.js'
 
 const errorResponses = { '4xx': ErrorSchema, '5xx': ErrorSchema }
 const tags = ['native']
