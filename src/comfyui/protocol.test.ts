@@ -11,7 +11,9 @@ import {
   queuedPromptIds,
 } from './protocol.js'
 
-const FIXTURES = new URL('../../../shared/fixtures/comfyui/', import.meta.url)
+// the repository's copies of ../shared/fixtures/comfyui (CI clones the project alone)
+const FIXTURES = new URL('../../test/comfyui/fixtures/', import.meta.url)
+const PREVIEW_FRAME = new URL('../../test/support/fake-comfyui/preview-frame.bin', import.meta.url)
 type Entry = {
   kind: string
   method?: string
@@ -92,7 +94,7 @@ describe('ComfyUI protocol', () => {
   })
 
   it('reads a recorded binary preview frame (event 1, JPEG)', () => {
-    const frame = new Uint8Array(readFileSync(new URL('preview-frame.bin', FIXTURES)))
+    const frame = new Uint8Array(readFileSync(PREVIEW_FRAME))
     const event = parseBinaryFrame(frame)
     expect(event).toMatchObject({ kind: 'preview', mime: 'image/jpeg' })
     expect(event?.kind === 'preview' && [...event.bytes.subarray(0, 2)]).toEqual([0xff, 0xd8])
